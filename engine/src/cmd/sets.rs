@@ -1,0 +1,5 @@
+//! sets commands (issue 3).
+
+use crate::command::{CommandSpec, EngineFn};
+
+pub static COMMANDS: &[CommandSpec<EngineFn>] = &[];

@@ -1,0 +1,312 @@
+//! Executing data commands: locking the slots a command (or a whole EXEC)
+//! touches, and the one mutation path every command goes through.
+//!
+//! Every read or write of a key goes through [`ExecCtx`]: it expires keys
+//! lazily, counts hits and misses, marks WATCHing clients dirty, counts
+//! changes for the save rules, and records the command's propagated form so
+//! AOF and snapshot code can see every change in one place.
+
+use parking_lot::MutexGuard;
+use smallvec::SmallVec;
+
+use crate::command::{CommandFlags, CommandSpec, EngineFn};
+use crate::keyspace::{DbSlot, Entry, Keyspace, SlotData};
+use crate::reply::ReplyWriter;
+use crate::slot::{key_slot, SlotId};
+use crate::stats::ThreadStats;
+
+/// Slots held by a command or a transaction.
+pub enum Locks<'k> {
+    /// Sorted by slot id, no duplicates.
+    Some(SmallVec<[MutexGuard<'k, SlotData>; 4]>),
+    /// Every slot, in slot order (EXEC containing a global command).
+    All(Vec<MutexGuard<'k, SlotData>>),
+}
+
+impl<'k> Locks<'k> {
+    /// Locks the given slots in ascending order (deadlock-free).
+    pub fn slots(ks: &'k Keyspace, mut slots: SmallVec<[SlotId; 8]>) -> Locks<'k> {
+        slots.sort_unstable();
+        slots.dedup();
+        Locks::Some(slots.into_iter().map(|s| ks.lock_slot(s)).collect())
+    }
+
+    pub fn all(ks: &'k Keyspace) -> Locks<'k> {
+        Locks::All(ks.lock_all())
+    }
+
+    pub fn none() -> Locks<'k> {
+        Locks::Some(SmallVec::new())
+    }
+
+    /// Locks what `args` of `spec` need.
+    pub fn for_command<F>(ks: &'k Keyspace, spec: &CommandSpec<F>, args: &[&[u8]]) -> Locks<'k> {
+        if spec.flags.contains(CommandFlags::GLOBAL) {
+            return Locks::none();
+        }
+        let slots = spec
+            .key_positions(args)
+            .into_iter()
+            .filter_map(|i| args.get(i))
+            .map(|k| key_slot(k))
+            .collect();
+        Locks::slots(ks, slots)
+    }
+
+    pub fn holds_all(&self) -> bool {
+        matches!(self, Locks::All(_))
+    }
+
+    fn get_mut(&mut self, slot: SlotId) -> Option<&mut SlotData> {
+        match self {
+            Locks::Some(guards) => guards.iter_mut().find(|g| g.id() == slot).map(|g| &mut **g),
+            Locks::All(guards) => guards.get_mut(slot.index()).map(|g| &mut **g),
+        }
+    }
+}
+
+/// Propagated form of executed write commands, in Redis's AOF encoding
+/// (RESP arrays of bulk strings). The AOF writer consumes it.
+#[derive(Debug, Default)]
+pub struct Propagation {
+    /// RESP-encoded commands, in execution order.
+    pub buf: Vec<u8>,
+    /// Number of commands in `buf`.
+    pub count: u32,
+    /// Set when the running command chose its own propagated form, so the
+    /// executor must not append its original arguments.
+    pub custom: bool,
+    /// Database the commands in `buf` apply to, per command.
+    pub dbs: SmallVec<[usize; 4]>,
+}
+
+impl Propagation {
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.count = 0;
+        self.custom = false;
+        self.dbs.clear();
+    }
+
+    pub fn push(&mut self, db: usize, args: &[&[u8]]) {
+        use std::io::Write;
+        let _ = write!(self.buf, "*{}\r\n", args.len());
+        for a in args {
+            let _ = write!(self.buf, "${}\r\n", a.len());
+            self.buf.extend_from_slice(a);
+            self.buf.extend_from_slice(b"\r\n");
+        }
+        self.count += 1;
+        self.dbs.push(db);
+    }
+}
+
+/// Everything a data command may touch while it runs.
+pub struct ExecCtx<'k> {
+    pub ks: &'k Keyspace,
+    /// Selected database.
+    pub db: usize,
+    /// Time frozen for the whole command (Redis uses one "now" per command).
+    pub now_ms: u64,
+    pub out: &'k mut ReplyWriter,
+    pub stats: &'k ThreadStats,
+    pub prop: &'k mut Propagation,
+    /// Changes made by the current command (Redis's `server.dirty` delta).
+    pub dirty: u64,
+    locks: Locks<'k>,
+}
+
+impl<'k> ExecCtx<'k> {
+    pub fn new(
+        ks: &'k Keyspace,
+        db: usize,
+        out: &'k mut ReplyWriter,
+        stats: &'k ThreadStats,
+        prop: &'k mut Propagation,
+        locks: Locks<'k>,
+    ) -> ExecCtx<'k> {
+        ExecCtx {
+            ks,
+            db,
+            now_ms: crate::clock::now_ms(),
+            out,
+            stats,
+            prop,
+            dirty: 0,
+            locks,
+        }
+    }
+
+    /// Runs one command with the locks this context holds, then records its
+    /// propagated form and dirty count.
+    pub fn run(&mut self, spec: &CommandSpec<EngineFn>, args: &[&[u8]]) {
+        self.dirty = 0;
+        self.prop.custom = false;
+        self.now_ms = crate::clock::now_ms();
+        (spec.handler)(self, args);
+        if self.dirty > 0 {
+            ThreadStats::bump(&self.stats.dirty, self.dirty);
+            if !self.prop.custom {
+                self.prop.push(self.db, args);
+            }
+        }
+    }
+
+    pub fn holds_all_slots(&self) -> bool {
+        self.locks.holds_all()
+    }
+
+    /// The locked slot holding `key`. Locking follows the command's key
+    /// specification, so a miss is a bug in the command table.
+    pub fn slot(&mut self, key: &[u8]) -> &mut SlotData {
+        let slot = key_slot(key);
+        self.locks
+            .get_mut(slot)
+            .expect("command touched a key outside its declared key positions")
+    }
+
+    /// Runs `f` on every slot: with the slots already locked when the whole
+    /// keyspace is held (EXEC), else locking each in turn.
+    pub fn for_each_slot(&mut self, mut f: impl FnMut(&mut SlotData)) {
+        match &mut self.locks {
+            Locks::All(guards) => guards.iter_mut().for_each(|g| f(g)),
+            Locks::Some(_) => self.ks.for_each_slot(f),
+        }
+    }
+
+    /// Runs `f` with every slot locked at once (FLUSHALL, SWAPDB).
+    pub fn with_all_slots(&mut self, f: impl FnOnce(&mut [MutexGuard<'k, SlotData>])) {
+        match &mut self.locks {
+            Locks::All(guards) => f(guards),
+            Locks::Some(_) => f(&mut self.ks.lock_all()),
+        }
+    }
+
+    fn db_slot(&mut self, key: &[u8]) -> &mut DbSlot {
+        let db = self.db;
+        self.slot(key).db_mut(db)
+    }
+
+    /// Deletes `key` if its TTL has passed (lazy expiry), propagating a DEL
+    /// and waking WATCHers as Redis does. Returns true if it was deleted.
+    pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
+        let now = self.now_ms;
+        let db = self.db;
+        let slot = self.slot(key);
+        let expired = slot
+            .db(db)
+            .and_then(|d| d.get(key))
+            .is_some_and(|e| e.is_expired(now));
+        if !expired {
+            return false;
+        }
+        slot.db_mut(db).remove(key);
+        slot.touch_watched(db, key);
+        ThreadStats::bump(&self.stats.expired_keys, 1);
+        self.prop.push(db, &[b"DEL", key]);
+        true
+    }
+
+    /// Looks a key up for reading; counts a keyspace hit or miss.
+    pub fn get(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.expire_if_needed(key);
+        let db = self.db;
+        let stats = self.stats;
+        let found = self.slot(key).db(db).and_then(|d| d.get(key));
+        let counter = if found.is_some() {
+            &stats.keyspace_hits
+        } else {
+            &stats.keyspace_misses
+        };
+        ThreadStats::bump(counter, 1);
+        found
+    }
+
+    /// Like [`ExecCtx::get`], also handing out the reply writer so the value
+    /// can be written without copying it first.
+    pub fn read(&mut self, key: &[u8]) -> (Option<&Entry>, &mut ReplyWriter) {
+        self.expire_if_needed(key);
+        let db = self.db;
+        let slot = self
+            .locks
+            .get_mut(key_slot(key))
+            .expect("command touched a key outside its declared key positions");
+        let found = slot.db(db).and_then(|d| d.get(key));
+        let counter = if found.is_some() {
+            &self.stats.keyspace_hits
+        } else {
+            &self.stats.keyspace_misses
+        };
+        ThreadStats::bump(counter, 1);
+        (found, &mut *self.out)
+    }
+
+    /// Looks a key up without touching hit/miss statistics (EXISTS, TYPE …).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.expire_if_needed(key);
+        let db = self.db;
+        self.slot(key).db(db).and_then(|d| d.get(key))
+    }
+
+    /// Looks a key up for modification. The caller must call
+    /// [`ExecCtx::modified`] if it changes the value.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
+        self.expire_if_needed(key);
+        self.db_slot(key).get_mut(key)
+    }
+
+    /// Records that `key` was changed: wakes WATCHers and counts `n` changes.
+    pub fn modified(&mut self, key: &[u8], n: u64) {
+        let db = self.db;
+        self.slot(key).touch_watched(db, key);
+        self.dirty += n;
+    }
+
+    /// Stores `entry` under `key`, replacing any previous value (and its TTL).
+    pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        let old = self.db_slot(key).insert(key, entry);
+        self.modified(key, 1);
+        old
+    }
+
+    /// Removes `key`; returns the removed entry if it existed (and had not expired).
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.expire_if_needed(key);
+        let old = self.db_slot(key).remove(key);
+        if old.is_some() {
+            self.modified(key, 1);
+        }
+        old
+    }
+
+    /// Sets the absolute expiry of an existing key (`NO_EXPIRY` clears it).
+    pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64) -> bool {
+        let done = self.db_slot(key).set_expire(key, expire_at_ms);
+        if done {
+            self.modified(key, 1);
+        }
+        done
+    }
+
+    /// Marks that this command propagates `args` instead of its own arguments
+    /// (e.g. `SET k v PXAT <abs>` for `SET k v EX 10`).
+    pub fn propagate(&mut self, args: &[&[u8]]) {
+        self.prop.custom = true;
+        self.prop.push(self.db, args);
+    }
+
+    /// Marks that this command propagates nothing even though it changed data.
+    pub fn propagate_nothing(&mut self) {
+        self.prop.custom = true;
+    }
+
+    /// Writes Redis's WRONGTYPE error.
+    pub fn wrong_type(&mut self) {
+        self.out.error(WRONGTYPE);
+    }
+}
+
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+pub const ERR_SYNTAX: &str = "ERR syntax error";
+pub const ERR_NOT_INT: &str = "ERR value is not an integer or out of range";
+pub const ERR_NOT_FLOAT: &str = "ERR value is not a valid float";

@@ -1,0 +1,1 @@
+//! Redis's glob matching (`stringmatchlen`) for KEYS, SCAN MATCH, CONFIG GET.

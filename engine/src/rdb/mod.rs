@@ -1,0 +1,1 @@
+//! The RDB file format (issue 4).

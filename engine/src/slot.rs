@@ -1,0 +1,58 @@
+//! Key → slot mapping, identical to Redis Cluster's: CRC16 (XMODEM) of the key,
+//! or of its hash tag (the bytes between the first `{` and the next `}`, when
+//! not empty), modulo 16384. Keeping Redis Cluster's mapping means the slot
+//! layout already lines up for the day ringkv scales out.
+
+use crc::{Crc, CRC_16_XMODEM};
+
+/// Number of slots the keyspace is cut into.
+pub const SLOT_COUNT: usize = 16384;
+
+const CRC16: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
+
+/// Index of a slot, `0..SLOT_COUNT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SlotId(pub u16);
+
+impl SlotId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The slot a key lives in.
+pub fn key_slot(key: &[u8]) -> SlotId {
+    let hashed = hash_tag(key).unwrap_or(key);
+    let slot = CRC16.checksum(hashed) as usize % SLOT_COUNT;
+    debug_assert!(slot < SLOT_COUNT);
+    SlotId(slot as u16)
+}
+
+fn hash_tag(key: &[u8]) -> Option<&[u8]> {
+    let open = memchr::memchr(b'{', key)?;
+    let rest = &key[open + 1..];
+    let close = memchr::memchr(b'}', rest)?;
+    if close == 0 {
+        None
+    } else {
+        Some(&rest[..close])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_redis_cluster_keyslot() {
+        // Values from `CLUSTER KEYSLOT` on Redis.
+        assert_eq!(key_slot(b"foo").0, 12182);
+        assert_eq!(key_slot(b"bar").0, 5061);
+        assert_eq!(key_slot(b"123456789").0, 12739);
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        assert_eq!(key_slot(b"foo{}{bar}"), key_slot(b"foo{}{bar}"));
+        assert_eq!(key_slot(b"foo{}{bar}").0, 8363);
+        assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
+        assert_eq!(key_slot(b"foo{bar}{zap}"), key_slot(b"bar"));
+    }
+}

@@ -1,0 +1,1 @@
+//! redis.conf parsing and the runtime configuration (CONFIG GET/SET/REWRITE).

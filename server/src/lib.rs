@@ -1,0 +1,10 @@
+//! ringkv-server: the `ringkv` binary's library half. It owns everything
+//! between the socket and the engine: RESP2/RESP3 framing, client
+//! connections and their state (database, protocol, MULTI queue, WATCH),
+//! server-level commands (HELLO, CLIENT, INFO, CONFIG, COMMAND …), redis.conf
+//! parsing, and the process lifecycle.
+//!
+//! It must not know how values are stored or encoded on disk; that is the
+//! engine's business.
+
+pub mod config;

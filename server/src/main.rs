@@ -1,0 +1,5 @@
+//! The `ringkv` binary.
+
+fn main() {
+    println!("ringkv");
+}

@@ -1,0 +1,124 @@
+//! Per-thread socket event loops. Each io-thread runs one loop that accepts
+//! from the shared listener, reads into each connection's input buffer, hands
+//! it to a [`Handler`], and sends what the handler put in the output buffer.
+//!
+//! The handler is sans-I/O: it sees bytes and flags only. Cross-thread events
+//! (a blocked client made ready, a durable LSN advanced, CLIENT KILL) reach a
+//! loop through its [`Waker`].
+
+use std::io;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use crate::backend::BackendKind;
+
+/// Identifies a connection within one event loop. The generation makes a
+/// stale id (of a closed connection whose slot was reused) miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId {
+    pub index: u32,
+    pub generation: u32,
+}
+
+/// The byte buffers and requests of one connection, shared by loop and handler.
+#[derive(Debug, Default)]
+pub struct ConnIo {
+    /// Received bytes the handler has not consumed yet; the handler drains
+    /// the prefix it parsed and leaves a partial command in place.
+    pub input: Vec<u8>,
+    /// Bytes to send; the loop sends from the front.
+    pub output: Vec<u8>,
+    /// Close once `output` has been sent (QUIT, protocol errors).
+    pub close_after_flush: bool,
+    /// Close at once, dropping unsent output (CLIENT KILL, shutdown).
+    pub close_now: bool,
+    /// Do not read more from the socket while set (e.g. a blocked client).
+    pub pause_input: bool,
+}
+
+/// Facts about a freshly accepted connection.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnInfo {
+    pub id: ConnId,
+    pub peer: SocketAddr,
+    pub local: SocketAddr,
+    pub fd: i32,
+}
+
+/// What an event loop drives. One instance per io-thread.
+pub trait Handler {
+    type Conn;
+
+    /// A connection was accepted. `None` rejects it: the loop sends whatever
+    /// the handler put in `io.output` and closes (that is how `maxclients`
+    /// replies with its error).
+    fn open(&mut self, info: ConnInfo, io: &mut ConnIo) -> Option<Self::Conn>;
+
+    /// New bytes were appended to `io.input`.
+    fn input(&mut self, conn: &mut Self::Conn, io: &mut ConnIo);
+
+    /// The loop's [`Waker`] fired.
+    fn wake(&mut self, conns: &mut dyn ConnSet<Self::Conn>);
+
+    /// Called about every [`LoopConfig::tick`].
+    fn tick(&mut self, conns: &mut dyn ConnSet<Self::Conn>);
+
+    /// The connection is gone (peer closed, I/O error, or a close request).
+    fn closed(&mut self, conn: Self::Conn);
+
+    /// Polled after each batch of events: true makes the loop close every
+    /// connection (calling `closed`) and return.
+    fn should_stop(&self) -> bool;
+}
+
+/// Access to a loop's connections from `wake` and `tick`. After either
+/// returns, the loop sends pending output and honours close requests of
+/// every connection handed out.
+pub trait ConnSet<C> {
+    fn get_mut(&mut self, id: ConnId) -> Option<(&mut C, &mut ConnIo)>;
+    fn for_each(&mut self, f: &mut dyn FnMut(ConnId, &mut C, &mut ConnIo));
+}
+
+/// Loop settings.
+#[derive(Debug, Clone)]
+pub struct LoopConfig {
+    pub backend: BackendKind,
+    pub tick: Duration,
+    /// Stop reading from a connection while more than this is waiting to be sent.
+    pub output_pause_bytes: usize,
+}
+
+impl Default for LoopConfig {
+    fn default() -> Self {
+        LoopConfig {
+            backend: BackendKind::Epoll,
+            tick: Duration::from_millis(100),
+            output_pause_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Wakes one event loop from any thread (an eventfd under the hood).
+#[derive(Debug, Clone)]
+pub struct Waker {
+    _private: (),
+}
+
+impl Waker {
+    pub fn new() -> io::Result<Waker> {
+        Err(io::Error::other("not implemented yet"))
+    }
+
+    pub fn wake(&self) {}
+}
+
+/// Runs an event loop on the calling thread until the handler asks to stop.
+/// `listener` is shared by every loop of the process.
+pub fn run<H: Handler>(
+    _cfg: &LoopConfig,
+    _listener: &TcpListener,
+    _waker: &Waker,
+    _handler: &mut H,
+) -> io::Result<()> {
+    Err(io::Error::other("not implemented yet"))
+}
