@@ -14,6 +14,7 @@ use crate::keyspace::{DbSlot, Entry, Keyspace, SlotData};
 use crate::reply::ReplyWriter;
 use crate::slot::{key_slot, SlotId};
 use crate::stats::ThreadStats;
+use crate::value::ByteStr;
 
 /// Slots held by a command or a transaction.
 pub enum Locks<'k> {
@@ -113,7 +114,25 @@ pub struct ExecCtx<'k> {
     pub prop: &'k mut Propagation,
     /// Changes made by the current command (Redis's `server.dirty` delta).
     pub dirty: u64,
+    /// True while running inside EXEC: blocking commands must not block.
+    pub in_multi: bool,
+    /// Set by a blocking command (BLPOP …) that found nothing to serve and
+    /// wrote no reply: the server parks the client and re-runs the command
+    /// when one of the keys is signalled ready or the timeout passes.
+    pub block: Option<BlockRequest>,
+    /// Keys that received elements and may serve blocked clients
+    /// (Redis's `signalKeyAsReady`): (db, key).
+    pub ready_keys: SmallVec<[(usize, ByteStr); 2]>,
     locks: Locks<'k>,
+}
+
+/// A blocking command's request to wait.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockRequest {
+    /// Keys to wait on, in the order given.
+    pub keys: SmallVec<[ByteStr; 2]>,
+    /// Absolute deadline in Unix ms, or 0 to wait forever.
+    pub deadline_ms: u64,
 }
 
 impl<'k> ExecCtx<'k> {
@@ -133,6 +152,9 @@ impl<'k> ExecCtx<'k> {
             stats,
             prop,
             dirty: 0,
+            in_multi: false,
+            block: None,
+            ready_keys: SmallVec::new(),
             locks,
         }
     }
@@ -298,6 +320,11 @@ impl<'k> ExecCtx<'k> {
     /// Marks that this command propagates nothing even though it changed data.
     pub fn propagate_nothing(&mut self) {
         self.prop.custom = true;
+    }
+
+    /// Records that `key` (in the selected db) got elements a blocked client may want.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        self.ready_keys.push((self.db, ByteStr::from_slice(key)));
     }
 
     /// Writes Redis's WRONGTYPE error.
