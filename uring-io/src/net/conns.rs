@@ -119,6 +119,11 @@ impl<C, S> Entry<C, S> {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
+        if self.io.close_after_flush || self.io.close_now {
+            // A recv already in flight when the handler asked to close
+            // (QUIT) brought bytes nobody will execute.
+            return;
+        }
         if self.io.pause_input {
             self.input_undelivered = true;
             return;
