@@ -195,7 +195,7 @@ impl LongDouble {
         };
         const DECIMALS: u32 = 17;
         let scale = 10u64.pow(DECIMALS);
-        let (mut int_part, frac_digits) = if exp >= 0 {
+        let (int_part, frac_digits) = if exp >= 0 {
             let mut i = big::Big::from_u128(mant as u128);
             i.shl(exp as u32);
             (i, 0u64)
