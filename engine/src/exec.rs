@@ -169,14 +169,24 @@ impl<'k> ExecCtx<'k> {
     /// Runs one command with the locks this context holds, then records its
     /// propagated form and dirty count.
     pub fn run(&mut self, spec: &CommandSpec<EngineFn>, args: &[&[u8]]) {
-        self.run_fn(spec.handler, args);
+        self.run_fn_at(spec.handler, args, crate::clock::now_ms());
     }
 
     /// [`ExecCtx::run`] for callers that keep the handler in their own table.
     pub fn run_fn(&mut self, handler: EngineFn, args: &[&[u8]]) {
+        self.run_fn_at(handler, args, crate::clock::now_ms());
+    }
+
+    /// [`ExecCtx::run`] with an explicit "now" (tests, and replaying
+    /// commands whose time is already fixed).
+    pub fn run_at(&mut self, spec: &CommandSpec<EngineFn>, args: &[&[u8]], now_ms: u64) {
+        self.run_fn_at(spec.handler, args, now_ms);
+    }
+
+    fn run_fn_at(&mut self, handler: EngineFn, args: &[&[u8]], now_ms: u64) {
         self.dirty = 0;
         self.prop.custom = false;
-        self.now_ms = crate::clock::now_ms();
+        self.now_ms = now_ms;
         handler(self, args);
         if self.dirty > 0 {
             ThreadStats::bump(&self.stats.dirty, self.dirty);
@@ -205,6 +215,18 @@ impl<'k> ExecCtx<'k> {
         match &mut self.locks {
             Locks::All(guards) => guards.iter_mut().for_each(|g| f(g)),
             Locks::One(_) | Locks::Some(_) => self.ks.for_each_slot(f),
+        }
+    }
+
+    /// Runs `f` on one slot: the held guard when the whole keyspace is held
+    /// (EXEC), else locking it for the call (SCAN visits slots this way).
+    pub fn with_slot<R>(&mut self, slot: SlotId, f: impl FnOnce(&mut SlotData) -> R) -> R {
+        match &mut self.locks {
+            Locks::All(guards) => f(&mut guards[slot.index()]),
+            Locks::Some(guards) => match guards.iter_mut().find(|g| g.id() == slot) {
+                Some(g) => f(g),
+                None => f(&mut self.ks.lock_slot(slot)),
+            },
         }
     }
 

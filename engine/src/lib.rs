@@ -11,12 +11,15 @@ pub mod clock;
 pub mod cmd;
 pub mod command;
 pub mod exec;
+pub mod expire;
 pub mod glob;
 pub mod keyspace;
 pub mod rdb;
 pub mod reply;
 pub mod slot;
 pub mod stats;
+#[cfg(test)]
+pub(crate) mod test_support;
 pub mod types;
 pub mod util;
 pub mod value;
