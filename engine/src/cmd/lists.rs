@@ -667,15 +667,14 @@ fn blmove_generic(
     };
     match has_elements(ctx, src) {
         None => {}
-        Some(true) => {
-            if move_one(ctx, src, dst, from, to) {
-                if propagate_as_rpoplpush {
-                    ctx.propagate(&[b"RPOPLPUSH", src, dst]);
-                } else {
-                    ctx.propagate(&[b"LMOVE", src, dst, from.name(), to.name()]);
-                }
+        Some(true) if move_one(ctx, src, dst, from, to) => {
+            if propagate_as_rpoplpush {
+                ctx.propagate(&[b"RPOPLPUSH", src, dst]);
+            } else {
+                ctx.propagate(&[b"LMOVE", src, dst, from.name(), to.name()]);
             }
         }
+        Some(true) => {}
         Some(false) if ctx.in_multi => ctx.out.null(),
         Some(false) => block_on(ctx, &[src], deadline),
     }
