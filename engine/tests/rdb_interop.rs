@@ -223,10 +223,13 @@ fn canon(v: &Value) -> Canon {
     }
 }
 
+/// One key as (database, key, entry).
+type Item = (u32, Vec<u8>, Entry);
+
 /// Every key of every database: db -> key -> (value, expiry).
 type Dataset = BTreeMap<u32, BTreeMap<Vec<u8>, (Canon, u64)>>;
 
-fn dataset_of(items: &[(u32, Vec<u8>, Entry)]) -> Dataset {
+fn dataset_of(items: &[Item]) -> Dataset {
     let mut d = Dataset::new();
     for (db, key, e) in items {
         let old = d
@@ -392,7 +395,7 @@ fn b(s: &str) -> Vec<u8> {
 
 /// All types, small and large, every encoding boundary, expiries, three
 /// databases.
-fn sample_items() -> Vec<(u32, Vec<u8>, Entry)> {
+fn sample_items() -> Vec<Item> {
     let mut v: Vec<(u32, Vec<u8>, Value, u64)> = vec![
         (0, b("str_raw"), Value::string(b"hello world"), NO_EXPIRY),
         (0, b("str_int16"), Value::string(b"12345"), NO_EXPIRY),
@@ -577,7 +580,7 @@ fn sample_items() -> Vec<(u32, Vec<u8>, Entry)> {
         (3, b("db3_list"), list_of([b("only")]), FUTURE_MS + 4),
         (15, b("db15_hash"), hash_of([(b("k"), b("v"))]), NO_EXPIRY),
     ];
-    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.sort_by_key(|item| item.0);
     v.into_iter()
         .map(|(db, k, value, expire_at_ms)| {
             (
@@ -592,12 +595,12 @@ fn sample_items() -> Vec<(u32, Vec<u8>, Entry)> {
         .collect()
 }
 
-fn dbs_of(items: &[(u32, Vec<u8>, Entry)]) -> Vec<u32> {
+fn dbs_of(items: &[Item]) -> Vec<u32> {
     let set: BTreeSet<u32> = items.iter().map(|i| i.0).collect();
     set.into_iter().collect()
 }
 
-fn write_rdb(items: &[(u32, Vec<u8>, Entry)], opts: RdbWriteOptions) -> Vec<u8> {
+fn write_rdb(items: &[Item], opts: RdbWriteOptions) -> Vec<u8> {
     let mut w = RdbWriter::new(Vec::new(), opts).unwrap();
     w.write_standard_aux(&AuxInfo {
         ctime_s: 1_795_263_424,
@@ -616,7 +619,7 @@ fn write_rdb(items: &[(u32, Vec<u8>, Entry)], opts: RdbWriteOptions) -> Vec<u8> 
     w.finish().unwrap().0
 }
 
-fn decode_all(data: &[u8]) -> (Vec<(u32, Vec<u8>, Entry)>, BTreeSet<u8>) {
+fn decode_all(data: &[u8]) -> (Vec<Item>, BTreeSet<u8>) {
     let mut reader = RdbReader::new(data).unwrap();
     let mut items = Vec::new();
     let mut types = BTreeSet::new();
@@ -692,7 +695,7 @@ fn our_rdb_passes_redis_check_rdb_and_loads_into_redis_7_0() {
 }
 
 /// Issues the commands that build `items` on a live server.
-fn populate(conn: &mut Conn, items: &[(u32, Vec<u8>, Entry)]) {
+fn populate(conn: &mut Conn, items: &[Item]) {
     for (db, key, e) in items {
         conn.ok(&[b"SELECT", db.to_string().as_bytes()]);
         let k = key.as_slice();
