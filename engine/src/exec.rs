@@ -223,6 +223,8 @@ impl<'k> ExecCtx<'k> {
     pub fn with_slot<R>(&mut self, slot: SlotId, f: impl FnOnce(&mut SlotData) -> R) -> R {
         match &mut self.locks {
             Locks::All(guards) => f(&mut guards[slot.index()]),
+            Locks::One(g) if g.id() == slot => f(g),
+            Locks::One(_) => f(&mut self.ks.lock_slot(slot)),
             Locks::Some(guards) => match guards.iter_mut().find(|g| g.id() == slot) {
                 Some(g) => f(g),
                 None => f(&mut self.ks.lock_slot(slot)),
