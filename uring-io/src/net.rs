@@ -13,7 +13,7 @@ mod uring;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -131,6 +131,13 @@ impl Waker {
 
     fn raw_fd(&self) -> RawFd {
         self.eventfd.as_raw_fd()
+    }
+}
+
+/// The eventfd, for callers that poll it themselves.
+impl AsFd for Waker {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.eventfd.as_fd()
     }
 }
 

@@ -1,0 +1,78 @@
+//! The group-commit log: opaque records appended from any thread, written
+//! by one writer thread in groups, with a published durable LSN.
+//!
+//! It knows nothing of what a record means; the engine appends the AOF's
+//! propagated commands and waits on LSNs.
+
+mod segment;
+mod sink;
+mod writer;
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::backend::BackendKind;
+
+pub use writer::{GroupCommitLog, LogStats};
+
+/// Log sequence number: the byte offset in the log stream just past a
+/// record. A record is durable once `durable_lsn() >= its Lsn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Lsn(pub u64);
+
+impl fmt::Display for Lsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// When groups reach stable storage (`appendfsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// `write` + `fdatasync` per group: a durable LSN survives power loss.
+    Always,
+    /// `write` per group (survives a process crash), `fdatasync` about once
+    /// per [`LogConfig::sync_interval`] (power loss costs up to that much).
+    EverySec,
+    /// `write` per group only; the kernel decides when data reaches the
+    /// disk. The durable LSN moves only on [`GroupCommitLog::sync`],
+    /// rotation and close.
+    No,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub backend: BackendKind,
+    pub sync: SyncPolicy,
+    /// Segments are zero-filled ahead of the writes in steps of this size
+    /// (0: no preallocation).
+    pub segment_prealloc_bytes: u64,
+    /// The `EverySec` fsync period.
+    pub sync_interval: Duration,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            backend: BackendKind::Epoll,
+            sync: SyncPolicy::EverySec,
+            segment_prealloc_bytes: 64 << 20,
+            sync_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// A write or fsync failed earlier. Sticky: the data may be gone from
+    /// the page cache, so nothing after it is ever reported durable.
+    #[error("log failed after an I/O error: {0}")]
+    Failed(Arc<io::Error>),
+    #[error("log is closed")]
+    Closed,
+    #[error("cannot open log: {0}")]
+    Open(Arc<io::Error>),
+}
