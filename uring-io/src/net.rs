@@ -164,3 +164,22 @@ pub fn run<H: Handler>(
         BackendKind::Epoll => epoll::run(cfg, listener, waker, handler),
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn waker_is_shareable_and_coalesces() {
+        assert_send_sync::<Waker>();
+        let waker = Waker::new().unwrap();
+        let clone = waker.clone();
+        waker.wake();
+        clone.wake();
+        assert!(sys::eventfd_drain(waker.raw_fd()));
+        assert!(!sys::eventfd_drain(waker.raw_fd()), "two wakes, one event");
+    }
+}

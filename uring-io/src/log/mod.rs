@@ -44,6 +44,11 @@ pub enum SyncPolicy {
 
 #[derive(Debug, Clone)]
 pub struct LogConfig {
+    /// `Uring`: the writer thread owns an io_uring ring and submits each
+    /// group as a `write` linked to an `fdatasync`. `Epoll` (the fallback
+    /// the network side names after its poller): plain `pwrite` and
+    /// `fdatasync` syscalls. Resolve it with [`crate::backend::resolve`],
+    /// like the network backend.
     pub backend: BackendKind,
     pub sync: SyncPolicy,
     /// Segments are zero-filled ahead of the writes in steps of this size

@@ -80,7 +80,8 @@ impl Shared {
     }
 }
 
-/// A group-commit log writing to one segment file at a time.
+/// A group-commit log writing to one segment file at a time. Share it
+/// between threads behind an `Arc`; every method takes `&self`.
 pub struct GroupCommitLog {
     shared: Arc<Shared>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -469,5 +470,17 @@ impl Writer {
         st.buf.clear();
         drop(st);
         self.shared.notify_progress();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn log_is_shareable() {
+        assert_send_sync::<GroupCommitLog>();
     }
 }
