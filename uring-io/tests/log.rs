@@ -17,6 +17,7 @@ fn config(backend: BackendKind, sync: SyncPolicy) -> LogConfig {
         sync,
         segment_prealloc_bytes: 256 * 1024,
         sync_interval: Duration::from_millis(200),
+        group_trailer: None,
     }
 }
 
@@ -223,6 +224,55 @@ fn write_failure_is_sticky(backend: BackendKind) {
     assert!(log.close().is_err());
 }
 
+/// Each group is followed by its trailer; parsing the file back yields the
+/// records in order, and every trailer describes exactly its group.
+fn group_trailers_follow_each_group(backend: BackendKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("1.aof");
+    let second = dir.path().join("2.aof");
+    let mut cfg = config(backend, SyncPolicy::Always);
+    cfg.group_trailer = Some(Arc::new(|group: &[u8], out: &mut Vec<u8>| {
+        let sum: u32 = group.iter().map(|&b| u32::from(b)).sum();
+        out.extend_from_slice(format!("#len={} sum={sum}\n", group.len()).as_bytes());
+    }));
+    let log = Arc::new(GroupCommitLog::open(cfg, &first, Lsn(0)).unwrap());
+    let workers: Vec<_> = (0..3)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                for i in 0..300 {
+                    log.append(&record(t, i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let switch = log.rotate(second.clone()).unwrap();
+    let end = log.append(b"after\n").unwrap();
+    assert_eq!(end.0, switch.0 + 6, "trailers take no LSNs");
+    assert_eq!(log.close().unwrap(), end);
+
+    let mut records_len = 0;
+    for path in [&first, &second] {
+        let content = String::from_utf8(std::fs::read(path).unwrap()).unwrap();
+        let mut group = String::new();
+        for line in content.split_inclusive('\n') {
+            if let Some(trailer) = line.strip_prefix('#') {
+                let sum: u32 = group.bytes().map(u32::from).sum();
+                assert_eq!(trailer, format!("len={} sum={sum}\n", group.len()));
+                records_len += group.len();
+                group.clear();
+            } else {
+                group.push_str(line);
+            }
+        }
+        assert!(group.is_empty(), "records after the last trailer");
+    }
+    assert_eq!(records_len as u64, end.0);
+}
+
 macro_rules! for_both_backends {
     ($($name:ident),* $(,)?) => {
         mod pwrite {
@@ -256,4 +306,5 @@ for_both_backends!(
     rotation_switches_files_at_the_returned_lsn,
     preallocated_while_open_trimmed_on_close,
     write_failure_is_sticky,
+    group_trailers_follow_each_group,
 );

@@ -42,7 +42,7 @@ pub enum SyncPolicy {
     No,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LogConfig {
     /// `Uring`: the writer thread owns an io_uring ring and submits each
     /// group as a `write` linked to an `fdatasync`. `Epoll` (the fallback
@@ -56,7 +56,16 @@ pub struct LogConfig {
     pub segment_prealloc_bytes: u64,
     /// The `EverySec` fsync period.
     pub sync_interval: Duration,
+    /// Bytes written after each group, in the same write (e.g. a `#`
+    /// annotation with the group's checksum, so a torn group can be told
+    /// from a good one). Trailers take file space but no LSNs: LSNs count
+    /// appended record bytes only.
+    pub group_trailer: Option<GroupTrailer>,
 }
+
+/// Computes the trailer for a group's records and appends it to the
+/// second argument. Runs on the writer thread, once per group.
+pub type GroupTrailer = Arc<dyn Fn(&[u8], &mut Vec<u8>) + Send + Sync>;
 
 impl Default for LogConfig {
     fn default() -> Self {
@@ -65,7 +74,20 @@ impl Default for LogConfig {
             sync: SyncPolicy::EverySec,
             segment_prealloc_bytes: 64 << 20,
             sync_interval: Duration::from_secs(1),
+            group_trailer: None,
         }
+    }
+}
+
+impl fmt::Debug for LogConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogConfig")
+            .field("backend", &self.backend)
+            .field("sync", &self.sync)
+            .field("segment_prealloc_bytes", &self.segment_prealloc_bytes)
+            .field("sync_interval", &self.sync_interval)
+            .field("group_trailer", &self.group_trailer.is_some())
+            .finish()
     }
 }
 

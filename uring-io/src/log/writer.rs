@@ -122,6 +122,7 @@ impl GroupCommitLog {
             written_lsn: start_lsn.0,
             durable_lsn: start_lsn.0,
             next_sync_at: Instant::now(),
+            trailer: Vec::new(),
         };
         let handle = std::thread::Builder::new()
             .name("log-writer".into())
@@ -298,6 +299,8 @@ struct Writer {
     written_lsn: u64,
     durable_lsn: u64,
     next_sync_at: Instant,
+    /// Scratch for the group trailer.
+    trailer: Vec<u8>,
 }
 
 impl Writer {
@@ -308,7 +311,7 @@ impl Writer {
                 return; // closing after a failure
             };
             let closing = group.closing;
-            let result = self.write_group(group, &buf);
+            let result = self.write_group(group, &mut buf);
             buf.clear();
             let result = result.and_then(|()| self.sync_if_due());
             let result = if closing {
@@ -375,33 +378,59 @@ impl Writer {
         Some(group)
     }
 
-    fn write_group(&mut self, group: Group, buf: &[u8]) -> io::Result<()> {
+    fn write_group(&mut self, group: Group, buf: &mut Vec<u8>) -> io::Result<()> {
+        let records_len = buf.len();
         let mut pos = 0usize;
         for (rotate_lsn, path) in group.rotations {
             debug_assert!(rotate_lsn >= self.written_lsn);
             let upto = usize::try_from(rotate_lsn - self.written_lsn).unwrap_or(usize::MAX);
-            let end = pos + upto.min(buf.len() - pos);
+            let end = pos + upto.min(records_len - pos);
+            // Rare: copy the part so that its trailer can follow it.
+            let mut part = buf[pos..end].to_vec();
+            self.add_trailer(&mut part);
             // The finished segment must be whole on disk before anything
             // (a manifest) can point past it.
-            self.write_part(&buf[pos..end], true)?;
+            self.write_part(&part, (end - pos) as u64, true)?;
             pos = end;
             self.segment.finish()?;
             self.segment = Segment::open(&path, self.cfg.segment_prealloc_bytes)?;
             tracing::info!("log switched to {} at LSN {rotate_lsn}", path.display());
         }
         let sync = self.cfg.sync == SyncPolicy::Always || group.sync_requested;
-        self.write_part(&buf[pos..], sync)?;
+        if pos == 0 {
+            self.add_trailer(buf);
+            self.write_part(buf, records_len as u64, sync)?;
+        } else {
+            let mut part = buf[pos..].to_vec();
+            self.add_trailer(&mut part);
+            self.write_part(&part, (records_len - pos) as u64, sync)?;
+        }
         let mut stats = self.shared.stats.lock().unwrap_or_else(|e| e.into_inner());
         stats.groups_total += 1;
         stats.records_total += group.records;
-        stats.bytes_total += buf.len() as u64;
+        stats.bytes_total += records_len as u64;
         stats.group_records_max = stats.group_records_max.max(group.records);
         Ok(())
     }
 
-    /// Writes `bytes` at the segment's end; with `sync`, makes everything
-    /// written so far durable even if `bytes` is empty.
-    fn write_part(&mut self, bytes: &[u8], sync: bool) -> io::Result<()> {
+    /// Appends the configured trailer for the records in `part`.
+    fn add_trailer(&mut self, part: &mut Vec<u8>) {
+        let Some(trailer) = &self.cfg.group_trailer else {
+            return;
+        };
+        if part.is_empty() {
+            return;
+        }
+        self.trailer.clear();
+        trailer(part, &mut self.trailer);
+        part.extend_from_slice(&self.trailer);
+    }
+
+    /// Writes `bytes` (`records_len` bytes of records, then any trailer)
+    /// at the segment's end; with `sync`, makes everything written so far
+    /// durable even if `bytes` is empty.
+    fn write_part(&mut self, bytes: &[u8], records_len: u64, sync: bool) -> io::Result<()> {
+        debug_assert!(records_len <= bytes.len() as u64);
         let started = Instant::now();
         if !bytes.is_empty() {
             let offset = self.segment.write_offset_bytes();
@@ -410,7 +439,7 @@ impl Writer {
             self.sink
                 .write_group(self.segment.file(), offset, bytes, sync)?;
             self.segment.advance(len);
-            self.written_lsn += len;
+            self.written_lsn += records_len;
         } else if sync && self.durable_lsn < self.written_lsn {
             self.sink.sync_data(self.segment.file())?;
         }
