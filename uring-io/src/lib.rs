@@ -11,5 +11,7 @@ pub mod log;
 pub mod net;
 
 pub use backend::{BackendChoice, BackendKind};
-pub use log::{GroupCommitLog, GroupTrailer, LogConfig, LogError, LogStats, Lsn, SyncPolicy};
+pub use log::{
+    GroupCommitLog, GroupTrailer, LogConfig, LogError, LogStats, Lsn, SyncMethod, SyncPolicy,
+};
 pub use net::{ConnId, ConnInfo, ConnIo, ConnSet, Handler, LoopConfig, Waker};

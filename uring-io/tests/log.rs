@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ringkv_uring_io::{BackendKind, GroupCommitLog, LogConfig, LogError, Lsn, SyncPolicy, Waker};
+use ringkv_uring_io::{
+    BackendKind, GroupCommitLog, LogConfig, LogError, Lsn, SyncMethod, SyncPolicy, Waker,
+};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -15,6 +17,7 @@ fn config(backend: BackendKind, sync: SyncPolicy) -> LogConfig {
     LogConfig {
         backend,
         sync,
+        sync_method: SyncMethod::Fdatasync,
         segment_prealloc_bytes: 256 * 1024,
         sync_interval: Duration::from_millis(200),
         group_trailer: None,
@@ -292,6 +295,34 @@ fn concurrent_everysec(backend: BackendKind) {
     concurrent_appends_land_in_lsn_order(backend, SyncPolicy::EverySec);
 }
 
+fn concurrent_always_dsync_writes(backend: BackendKind) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.aof");
+    let mut cfg = config(backend, SyncPolicy::Always);
+    cfg.sync_method = SyncMethod::DsyncWrite;
+    let log = Arc::new(GroupCommitLog::open(cfg, &path, Lsn(0)).unwrap());
+    let workers: Vec<_> = (0..3)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                let mut last = Lsn(0);
+                for i in 0..200 {
+                    last = log.append(&record(t, i)).unwrap();
+                }
+                assert!(log.wait_durable(last, WAIT).unwrap());
+                last
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let end = log.appended_lsn();
+    assert_eq!(log.durable_lsn(), end);
+    assert_eq!(log.close().unwrap(), end);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), end.0);
+}
+
 fn concurrent_no(backend: BackendKind) {
     concurrent_appends_land_in_lsn_order(backend, SyncPolicy::No);
 }
@@ -300,6 +331,7 @@ for_both_backends!(
     concurrent_always,
     concurrent_everysec,
     concurrent_no,
+    concurrent_always_dsync_writes,
     durable_progress_wakes_registered_waker,
     everysec_syncs_without_being_asked,
     no_policy_is_durable_only_on_request,

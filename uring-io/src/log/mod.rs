@@ -42,6 +42,17 @@ pub enum SyncPolicy {
     No,
 }
 
+/// How a synced group reaches stable storage. Which is faster depends on
+/// the disk; the fsync benchmark should settle it per machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMethod {
+    /// `write`, then `fdatasync` (linked in one submission under io_uring).
+    #[default]
+    Fdatasync,
+    /// One `write` with `RWF_DSYNC` (O_DSYNC semantics for that write only).
+    DsyncWrite,
+}
+
 #[derive(Clone)]
 pub struct LogConfig {
     /// `Uring`: the writer thread owns an io_uring ring and submits each
@@ -51,6 +62,7 @@ pub struct LogConfig {
     /// like the network backend.
     pub backend: BackendKind,
     pub sync: SyncPolicy,
+    pub sync_method: SyncMethod,
     /// Segments are zero-filled ahead of the writes in steps of this size
     /// (0: no preallocation).
     pub segment_prealloc_bytes: u64,
@@ -72,6 +84,7 @@ impl Default for LogConfig {
         LogConfig {
             backend: BackendKind::Epoll,
             sync: SyncPolicy::EverySec,
+            sync_method: SyncMethod::Fdatasync,
             segment_prealloc_bytes: 64 << 20,
             sync_interval: Duration::from_secs(1),
             group_trailer: None,
@@ -84,6 +97,7 @@ impl fmt::Debug for LogConfig {
         f.debug_struct("LogConfig")
             .field("backend", &self.backend)
             .field("sync", &self.sync)
+            .field("sync_method", &self.sync_method)
             .field("segment_prealloc_bytes", &self.segment_prealloc_bytes)
             .field("sync_interval", &self.sync_interval)
             .field("group_trailer", &self.group_trailer.is_some())

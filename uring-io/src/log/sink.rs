@@ -9,6 +9,7 @@ use std::os::unix::fs::FileExt;
 
 use io_uring::{opcode, squeue, types, IoUring};
 
+use super::SyncMethod;
 use crate::backend::BackendKind;
 
 /// Largest single write submitted to the ring (the SQE length is 32-bit).
@@ -23,23 +24,66 @@ pub(crate) trait GroupSink: Send {
     fn sync_data(&mut self, file: &File) -> io::Result<()>;
 }
 
-pub(crate) fn new_sink(backend: BackendKind) -> io::Result<Box<dyn GroupSink>> {
+pub(crate) fn new_sink(backend: BackendKind, method: SyncMethod) -> io::Result<Box<dyn GroupSink>> {
+    let dsync_writes = method == SyncMethod::DsyncWrite;
     Ok(match backend {
         BackendKind::Uring => Box::new(UringSink {
             ring: IoUring::new(8)?,
+            dsync_writes,
         }),
-        BackendKind::Epoll => Box::new(PwriteSink),
+        BackendKind::Epoll => Box::new(PwriteSink { dsync_writes }),
     })
 }
 
 /// The fallback: plain syscalls on the writer thread.
-pub(crate) struct PwriteSink;
+pub(crate) struct PwriteSink {
+    /// Make synced writes `RWF_DSYNC` instead of following with `fdatasync`.
+    dsync_writes: bool,
+}
+
+/// `pwritev2(.., RWF_DSYNC)`: one write that returns once its data is
+/// durable. Returns bytes written.
+fn pwrite_dsync(file: &File, buf: &[u8], offset: u64) -> io::Result<usize> {
+    let iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    let offset =
+        libc::off_t::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: `iov` describes `buf`, which is live and only read by the
+    // kernel for the duration of this call.
+    let ret = unsafe { libc::pwritev2(file.as_raw_fd(), &iov, 1, offset, libc::RWF_DSYNC) };
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(ret).unwrap_or(0))
+}
 
 impl GroupSink for PwriteSink {
-    fn write_group(&mut self, file: &File, offset: u64, buf: &[u8], sync: bool) -> io::Result<()> {
-        file.write_all_at(buf, offset)?;
-        if sync {
-            file.sync_data()?;
+    fn write_group(
+        &mut self,
+        file: &File,
+        mut offset: u64,
+        mut buf: &[u8],
+        sync: bool,
+    ) -> io::Result<()> {
+        if !(sync && self.dsync_writes) {
+            file.write_all_at(buf, offset)?;
+            if sync {
+                file.sync_data()?;
+            }
+            return Ok(());
+        }
+        while !buf.is_empty() {
+            match pwrite_dsync(file, buf, offset) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    buf = &buf[n..];
+                    offset += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -51,6 +95,8 @@ impl GroupSink for PwriteSink {
 
 pub(crate) struct UringSink {
     ring: IoUring,
+    /// Make synced writes `RWF_DSYNC` instead of linking an `fdatasync`.
+    dsync_writes: bool,
 }
 
 const WRITE_TAG: u64 = 1;
@@ -69,8 +115,11 @@ impl UringSink {
     ) -> io::Result<(usize, Option<io::Result<()>>)> {
         let len = buf.len().min(WRITE_CHUNK_BYTES_MAX);
         let fd = types::Fd(file.as_raw_fd());
+        let dsync = sync && self.dsync_writes;
+        let sync = sync && !dsync;
         let mut write = opcode::Write::new(fd, buf.as_ptr(), len as u32)
             .offset(offset)
+            .rw_flags(if dsync { libc::RWF_DSYNC } else { 0 })
             .build()
             .user_data(WRITE_TAG);
         if sync {
@@ -199,11 +248,15 @@ mod tests {
             .write(true)
             .open(&path)
             .unwrap();
-        let mut sink = new_sink(backend).unwrap();
-        sink.write_group(&file, 0, b"hello ", true).unwrap();
-        sink.write_group(&file, 6, b"world", false).unwrap();
-        sink.sync_data(&file).unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"hello world");
+        for method in [SyncMethod::Fdatasync, SyncMethod::DsyncWrite] {
+            let mut sink = new_sink(backend, method).unwrap();
+            sink.write_group(&file, 0, b"hello ", true).unwrap();
+            sink.write_group(&file, 6, b"world", false).unwrap();
+            sink.write_group(&file, 11, b"!", true).unwrap();
+            sink.sync_data(&file).unwrap();
+            assert_eq!(std::fs::read(&path).unwrap(), b"hello world!");
+            file.set_len(0).unwrap();
+        }
     }
 
     #[test]
@@ -223,8 +276,10 @@ mod tests {
         std::fs::write(&path, b"x").unwrap();
         let file = File::open(&path).unwrap();
         for backend in [BackendKind::Epoll, BackendKind::Uring] {
-            let mut sink = new_sink(backend).unwrap();
-            assert!(sink.write_group(&file, 0, b"data", true).is_err());
+            for method in [SyncMethod::Fdatasync, SyncMethod::DsyncWrite] {
+                let mut sink = new_sink(backend, method).unwrap();
+                assert!(sink.write_group(&file, 0, b"data", true).is_err());
+            }
         }
     }
 }

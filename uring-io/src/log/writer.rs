@@ -94,7 +94,7 @@ impl GroupCommitLog {
     pub fn open(cfg: LogConfig, path: &Path, start_lsn: Lsn) -> Result<GroupCommitLog, LogError> {
         let open_err = |e: io::Error| LogError::Open(Arc::new(e));
         let segment = Segment::open(path, cfg.segment_prealloc_bytes).map_err(open_err)?;
-        let sink = new_sink(cfg.backend).map_err(open_err)?;
+        let sink = new_sink(cfg.backend, cfg.sync_method).map_err(open_err)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 buf: Vec::new(),
