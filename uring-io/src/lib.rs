@@ -12,6 +12,7 @@ pub mod net;
 
 pub use backend::{BackendChoice, BackendKind};
 pub use log::{
-    GroupCommitLog, GroupTrailer, LogConfig, LogError, LogStats, Lsn, SyncMethod, SyncPolicy,
+    GroupCommitLog, GroupTrailer, LogConfig, LogDisk, LogError, LogStats, Lsn, SimDisk, SyncMethod,
+    SyncPolicy,
 };
 pub use net::{ConnId, ConnInfo, ConnIo, ConnSet, Handler, LoopConfig, Waker};

@@ -4,7 +4,9 @@
 //! It knows nothing of what a record means; the engine appends the AOF's
 //! propagated commands and waits on LSNs.
 
+mod disk;
 mod segment;
+mod sim;
 mod sink;
 mod writer;
 
@@ -15,6 +17,8 @@ use std::time::Duration;
 
 use crate::backend::BackendKind;
 
+pub use disk::{LogDisk, SegmentId};
+pub use sim::SimDisk;
 pub use writer::{GroupCommitLog, LogStats};
 
 /// Log sequence number: the byte offset in the log stream just past a

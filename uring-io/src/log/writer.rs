@@ -16,8 +16,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use super::disk::{FsDisk, LogDisk};
 use super::segment::Segment;
-use super::sink::{new_sink, GroupSink};
 use super::{LogConfig, LogError, Lsn, SyncPolicy};
 use crate::net::Waker;
 
@@ -92,9 +92,23 @@ impl GroupCommitLog {
     /// thread. Appends continue at the file's current end, numbered from
     /// `start_lsn`; the caller has cut any torn tail or zero padding.
     pub fn open(cfg: LogConfig, path: &Path, start_lsn: Lsn) -> Result<GroupCommitLog, LogError> {
+        let disk =
+            FsDisk::new(cfg.backend, cfg.sync_method).map_err(|e| LogError::Open(Arc::new(e)))?;
+        Self::open_on(Box::new(disk), cfg, path, start_lsn)
+    }
+
+    /// Like [`open`](Self::open), on any [`LogDisk`] (e.g. a
+    /// [`SimDisk`](super::SimDisk) in crash tests); `cfg.backend` and
+    /// `cfg.sync_method` are then up to the disk.
+    pub fn open_on(
+        mut disk: Box<dyn LogDisk>,
+        cfg: LogConfig,
+        path: &Path,
+        start_lsn: Lsn,
+    ) -> Result<GroupCommitLog, LogError> {
         let open_err = |e: io::Error| LogError::Open(Arc::new(e));
-        let segment = Segment::open(path, cfg.segment_prealloc_bytes).map_err(open_err)?;
-        let sink = new_sink(cfg.backend, cfg.sync_method).map_err(open_err)?;
+        let segment =
+            Segment::open(disk.as_mut(), path, cfg.segment_prealloc_bytes).map_err(open_err)?;
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 buf: Vec::new(),
@@ -118,7 +132,7 @@ impl GroupCommitLog {
             shared: shared.clone(),
             cfg,
             segment,
-            sink,
+            disk,
             written_lsn: start_lsn.0,
             durable_lsn: start_lsn.0,
             next_sync_at: Instant::now(),
@@ -295,7 +309,7 @@ struct Writer {
     shared: Arc<Shared>,
     cfg: LogConfig,
     segment: Segment,
-    sink: Box<dyn GroupSink>,
+    disk: Box<dyn LogDisk>,
     written_lsn: u64,
     durable_lsn: u64,
     next_sync_at: Instant,
@@ -392,8 +406,9 @@ impl Writer {
             // (a manifest) can point past it.
             self.write_part(&part, (end - pos) as u64, true)?;
             pos = end;
-            self.segment.finish()?;
-            self.segment = Segment::open(&path, self.cfg.segment_prealloc_bytes)?;
+            let next = Segment::open(self.disk.as_mut(), &path, self.cfg.segment_prealloc_bytes)?;
+            let mut finished = std::mem::replace(&mut self.segment, next);
+            finished.finish(self.disk.as_mut())?;
             tracing::info!("log switched to {} at LSN {rotate_lsn}", path.display());
         }
         let sync = self.cfg.sync == SyncPolicy::Always || group.sync_requested;
@@ -435,13 +450,13 @@ impl Writer {
         if !bytes.is_empty() {
             let offset = self.segment.write_offset_bytes();
             let len = bytes.len() as u64;
-            self.segment.ensure_allocated(offset + len)?;
-            self.sink
-                .write_group(self.segment.file(), offset, bytes, sync)?;
+            self.segment
+                .ensure_allocated(self.disk.as_mut(), offset + len)?;
+            self.disk.write(self.segment.id(), offset, bytes, sync)?;
             self.segment.advance(len);
             self.written_lsn += records_len;
         } else if sync && self.durable_lsn < self.written_lsn {
-            self.sink.sync_data(self.segment.file())?;
+            self.disk.sync_data(self.segment.id())?;
         }
         if sync && self.durable_lsn < self.written_lsn {
             self.durable_lsn = self.written_lsn;
@@ -458,7 +473,7 @@ impl Writer {
         if now < self.next_sync_at {
             return Ok(());
         }
-        self.sink.sync_data(self.segment.file())?;
+        self.disk.sync_data(self.segment.id())?;
         self.durable_lsn = self.written_lsn;
         self.next_sync_at = now + self.cfg.sync_interval;
         self.count_fsync(now);
@@ -466,7 +481,7 @@ impl Writer {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.segment.finish()?;
+        self.segment.finish(self.disk.as_mut())?;
         self.durable_lsn = self.written_lsn;
         Ok(())
     }
