@@ -420,6 +420,9 @@ impl Writer {
             self.add_trailer(&mut part);
             self.write_part(&part, (records_len - pos) as u64, sync)?;
         }
+        if records_len == 0 {
+            return Ok(()); // woken for a sync or rotation only
+        }
         let mut stats = self.shared.stats.lock().unwrap_or_else(|e| e.into_inner());
         stats.groups_total += 1;
         stats.records_total += group.records;
