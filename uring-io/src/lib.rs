@@ -7,7 +7,12 @@
 //! in small functions, each with a `// SAFETY:` line.
 
 pub mod backend;
+pub mod log;
 pub mod net;
 
 pub use backend::{BackendChoice, BackendKind};
+pub use log::{
+    GroupCommitLog, GroupTrailer, LogConfig, LogDisk, LogError, LogStats, Lsn, SimDisk, SyncMethod,
+    SyncPolicy,
+};
 pub use net::{ConnId, ConnInfo, ConnIo, ConnSet, Handler, LoopConfig, Waker};

@@ -13,7 +13,7 @@ mod uring;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -134,6 +134,13 @@ impl Waker {
     }
 }
 
+/// The eventfd, for callers that poll it themselves.
+impl AsFd for Waker {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.eventfd.as_fd()
+    }
+}
+
 /// Runs an event loop on the calling thread until the handler asks to stop,
 /// then closes every connection (calling `Handler::closed`) and returns.
 /// `listener` is shared by every loop of the process; each loop accepts on
@@ -155,5 +162,24 @@ pub fn run<H: Handler>(
     match cfg.backend {
         BackendKind::Uring => uring::run(cfg, listener, waker, handler),
         BackendKind::Epoll => epoll::run(cfg, listener, waker, handler),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+
+    #[test]
+    fn waker_is_shareable_and_coalesces() {
+        assert_send_sync::<Waker>();
+        let waker = Waker::new().unwrap();
+        let clone = waker.clone();
+        waker.wake();
+        clone.wake();
+        assert!(sys::eventfd_drain(waker.raw_fd()));
+        assert!(!sys::eventfd_drain(waker.raw_fd()), "two wakes, one event");
     }
 }

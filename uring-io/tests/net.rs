@@ -487,6 +487,19 @@ fn peer_half_close_and_reset_call_closed(backend: BackendKind) {
     server.stop();
 }
 
+/// Ticks come about every `LoopConfig::tick` (20 ms here) per loop: not
+/// starved, and not spinning either.
+fn ticks_arrive_at_the_configured_rate(backend: BackendKind) {
+    let server = Server::start(backend, 1 << 20);
+    std::thread::sleep(Duration::from_millis(100));
+    let before = server.stats.ticks.load(Ordering::SeqCst);
+    std::thread::sleep(Duration::from_millis(500));
+    let ticks = server.stats.ticks.load(Ordering::SeqCst) - before;
+    // Two loops, 25 ticks each in 500 ms; generous bounds for a busy box.
+    assert!((10..=60).contains(&ticks), "{ticks} ticks in 500 ms");
+    server.stop();
+}
+
 macro_rules! for_both_backends {
     ($($name:ident),* $(,)?) => {
         mod epoll {
@@ -510,6 +523,7 @@ for_both_backends!(
     open_rejected_sends_error_then_closes,
     peer_half_close_and_reset_call_closed,
     output_backpressure_stops_reading,
+    ticks_arrive_at_the_configured_rate,
 );
 
 /// A client that writes and never reads must be stopped by backpressure:

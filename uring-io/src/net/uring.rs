@@ -165,6 +165,7 @@ impl<H: Handler> UringLoop<'_, H> {
             self.submit_and_wait()?;
             self.reap_and_dispatch();
             self.tick_if_due();
+            self.arm_tick();
         }
         Ok(())
     }
@@ -198,10 +199,8 @@ impl<H: Handler> UringLoop<'_, H> {
             Some(OpKind::Accept) => self.on_accept(result, cqueue::more(flags)),
             Some(OpKind::AcceptBackoff) => self.arm_accept(),
             Some(OpKind::Waker) => self.on_waker(cqueue::more(flags)),
-            Some(OpKind::Tick) => {
-                self.tick_armed = false;
-                self.arm_tick();
-            }
+            // Re-armed after the batch, once `tick_if_due` moved the deadline.
+            Some(OpKind::Tick) => self.tick_armed = false,
             Some(OpKind::Recv) => self.on_recv(index, generation, result),
             Some(OpKind::Send) => self.on_send(index, generation, result),
             Some(OpKind::Cancel) => {}

@@ -1,0 +1,146 @@
+//! The log writer's view of the disk: a handful of operations on segment
+//! files, so that the real filesystem (through io_uring or plain syscalls)
+//! and a simulated disk for crash tests ([`super::SimDisk`]) are
+//! interchangeable.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::sink::{new_sink, GroupSink};
+use super::SyncMethod;
+use crate::backend::BackendKind;
+
+/// A segment opened through a [`LogDisk`]; valid until closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentId(pub u32);
+
+/// What the log writer needs from storage. Used from the writer thread
+/// only.
+pub trait LogDisk: Send {
+    /// Opens `path` for writing, creating it if missing (and then making its
+    /// directory entry durable). Returns the segment and its length.
+    fn open(&mut self, path: &Path) -> io::Result<(SegmentId, u64)>;
+
+    /// Writes all of `buf` at `offset`; with `sync`, returns once the data
+    /// is on stable storage.
+    fn write(&mut self, seg: SegmentId, offset: u64, buf: &[u8], sync: bool) -> io::Result<()>;
+
+    /// `fdatasync`.
+    fn sync_data(&mut self, seg: SegmentId) -> io::Result<()>;
+
+    /// Zero-fills `[from, to)` and makes it durable, size included.
+    fn zero_fill(&mut self, seg: SegmentId, from: u64, to: u64) -> io::Result<()>;
+
+    /// Cuts the file to `len` and makes that durable (`fsync`).
+    fn truncate(&mut self, seg: SegmentId, len: u64) -> io::Result<()>;
+
+    fn close(&mut self, seg: SegmentId);
+}
+
+/// Zero-fill is written in pieces of this size.
+const ZERO_CHUNK_BYTES: usize = 1 << 20;
+
+/// The real filesystem; groups go through io_uring or `pwrite`.
+pub(crate) struct FsDisk {
+    sink: Box<dyn GroupSink>,
+    files: Vec<Option<File>>,
+}
+
+impl FsDisk {
+    pub fn new(backend: BackendKind, method: SyncMethod) -> io::Result<FsDisk> {
+        Ok(FsDisk {
+            sink: new_sink(backend, method)?,
+            files: Vec::new(),
+        })
+    }
+
+    fn file(&self, seg: SegmentId) -> io::Result<&File> {
+        self.files
+            .get(seg.0 as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))
+    }
+}
+
+impl LogDisk for FsDisk {
+    fn open(&mut self, path: &Path) -> io::Result<(SegmentId, u64)> {
+        let existed = path.exists();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let len = file.metadata()?.len();
+        if !existed {
+            file.sync_all()?;
+            sync_parent_dir(path)?;
+        }
+        let index = match self.files.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                self.files.push(None);
+                self.files.len() - 1
+            }
+        };
+        self.files[index] = Some(file);
+        let id = u32::try_from(index).map_err(|_| io::Error::other("too many segments"))?;
+        Ok((SegmentId(id), len))
+    }
+
+    fn write(&mut self, seg: SegmentId, offset: u64, buf: &[u8], sync: bool) -> io::Result<()> {
+        let file = self
+            .files
+            .get(seg.0 as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))?;
+        self.sink.write_group(file, offset, buf, sync)
+    }
+
+    fn sync_data(&mut self, seg: SegmentId) -> io::Result<()> {
+        let file = self
+            .files
+            .get(seg.0 as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))?;
+        self.sink.sync_data(file)
+    }
+
+    fn zero_fill(&mut self, seg: SegmentId, from: u64, to: u64) -> io::Result<()> {
+        let file = self.file(seg)?;
+        let zeros = vec![0u8; ZERO_CHUNK_BYTES];
+        let mut offset = from;
+        while offset < to {
+            let len = usize::try_from(to - offset)
+                .unwrap_or(usize::MAX)
+                .min(ZERO_CHUNK_BYTES);
+            file.write_all_at(&zeros[..len], offset)?;
+            offset += len as u64;
+        }
+        // Size and extents must be durable so later fdatasyncs skip them.
+        file.sync_all()
+    }
+
+    fn truncate(&mut self, seg: SegmentId, len: u64) -> io::Result<()> {
+        let file = self.file(seg)?;
+        file.set_len(len)?;
+        file.sync_all()
+    }
+
+    fn close(&mut self, seg: SegmentId) {
+        if let Some(slot) = self.files.get_mut(seg.0 as usize) {
+            *slot = None;
+        }
+    }
+}
+
+/// Makes a new directory entry durable.
+pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)?.sync_all()
+}

@@ -1,0 +1,123 @@
+//! The group-commit log: opaque records appended from any thread, written
+//! by one writer thread in groups, with a published durable LSN.
+//!
+//! It knows nothing of what a record means; the engine appends the AOF's
+//! propagated commands and waits on LSNs.
+
+mod disk;
+mod segment;
+mod sim;
+mod sink;
+mod writer;
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::backend::BackendKind;
+
+pub use disk::{LogDisk, SegmentId};
+pub use sim::SimDisk;
+pub use writer::{GroupCommitLog, LogStats};
+
+/// Log sequence number: the byte offset in the log stream just past a
+/// record. A record is durable once `durable_lsn() >= its Lsn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Lsn(pub u64);
+
+impl fmt::Display for Lsn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// When groups reach stable storage (`appendfsync`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// `write` + `fdatasync` per group: a durable LSN survives power loss.
+    Always,
+    /// `write` per group (survives a process crash), `fdatasync` about once
+    /// per [`LogConfig::sync_interval`] (power loss costs up to that much).
+    EverySec,
+    /// `write` per group only; the kernel decides when data reaches the
+    /// disk. The durable LSN moves only on [`GroupCommitLog::sync`],
+    /// rotation and close.
+    No,
+}
+
+/// How a synced group reaches stable storage. Which is faster depends on
+/// the disk; the fsync benchmark should settle it per machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMethod {
+    /// `write`, then `fdatasync` (linked in one submission under io_uring).
+    #[default]
+    Fdatasync,
+    /// One `write` with `RWF_DSYNC` (O_DSYNC semantics for that write only).
+    DsyncWrite,
+}
+
+#[derive(Clone)]
+pub struct LogConfig {
+    /// `Uring`: the writer thread owns an io_uring ring and submits each
+    /// group as a `write` linked to an `fdatasync`. `Epoll` (the fallback
+    /// the network side names after its poller): plain `pwrite` and
+    /// `fdatasync` syscalls. Resolve it with [`crate::backend::resolve`],
+    /// like the network backend.
+    pub backend: BackendKind,
+    pub sync: SyncPolicy,
+    pub sync_method: SyncMethod,
+    /// Segments are zero-filled ahead of the writes in steps of this size
+    /// (0: no preallocation).
+    pub segment_prealloc_bytes: u64,
+    /// The `EverySec` fsync period.
+    pub sync_interval: Duration,
+    /// Bytes written after each group, in the same write (e.g. a `#`
+    /// annotation with the group's checksum, so a torn group can be told
+    /// from a good one). Trailers take file space but no LSNs: LSNs count
+    /// appended record bytes only.
+    pub group_trailer: Option<GroupTrailer>,
+}
+
+/// Computes the trailer for a group's records and appends it to the
+/// second argument. Runs on the writer thread, once per group.
+pub type GroupTrailer = Arc<dyn Fn(&[u8], &mut Vec<u8>) + Send + Sync>;
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            backend: BackendKind::Epoll,
+            sync: SyncPolicy::EverySec,
+            sync_method: SyncMethod::Fdatasync,
+            segment_prealloc_bytes: 64 << 20,
+            sync_interval: Duration::from_secs(1),
+            group_trailer: None,
+        }
+    }
+}
+
+impl fmt::Debug for LogConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogConfig")
+            .field("backend", &self.backend)
+            .field("sync", &self.sync)
+            .field("sync_method", &self.sync_method)
+            .field("segment_prealloc_bytes", &self.segment_prealloc_bytes)
+            .field("sync_interval", &self.sync_interval)
+            .field("group_trailer", &self.group_trailer.is_some())
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// A write or fsync failed earlier. Sticky: the data may be gone from
+    /// the page cache, so nothing after it is ever reported durable.
+    #[error("log failed after an I/O error: {0}")]
+    Failed(Arc<io::Error>),
+    #[error("log is closed")]
+    Closed,
+    #[error("cannot open log: {0}")]
+    Open(Arc<io::Error>),
+}
