@@ -9,7 +9,10 @@ use ringkv_testkit::{start_ringkv, ServerProcess};
 const BACKENDS: [&str; 2] = ["uring", "epoll"];
 
 fn ringkv(backend: &str) -> ServerProcess {
-    start_ringkv(Path::new(env!("CARGO_BIN_EXE_ringkv")), &["--io-backend", backend])
+    start_ringkv(
+        Path::new(env!("CARGO_BIN_EXE_ringkv")),
+        &["--io-backend", backend],
+    )
 }
 
 fn connect(server: &ServerProcess, resp3: bool) -> redis::Connection {
@@ -41,7 +44,9 @@ fn strings_keys_and_expiry_through_the_redis_crate() {
             assert!((99..=100).contains(&ttl), "ttl {ttl}");
             let vals: Vec<Option<String>> = con.mget(&["k", "missing"]).expect("mget");
             assert_eq!(vals, vec![Some("v".to_string()), None]);
-            let err = con.incr::<_, _, i64>("k", 1).expect_err("incr on a non-integer");
+            let err = con
+                .incr::<_, _, i64>("k", 1)
+                .expect_err("incr on a non-integer");
             assert!(err.to_string().contains("not an integer"), "{err}");
             let n: i64 = redis::cmd("DBSIZE").query(&mut con).expect("dbsize");
             assert_eq!(n, 3);
@@ -92,11 +97,24 @@ fn resp3_hello_and_client_setinfo() {
             .query(&mut con)
             .expect("client setinfo");
         assert_eq!(ok, "OK");
-        let _: () = redis::cmd("CLIENT").arg("SETNAME").arg("me").query(&mut con).expect("setname");
-        let name: String = redis::cmd("CLIENT").arg("GETNAME").query(&mut con).expect("getname");
+        let _: () = redis::cmd("CLIENT")
+            .arg("SETNAME")
+            .arg("me")
+            .query(&mut con)
+            .expect("setname");
+        let name: String = redis::cmd("CLIENT")
+            .arg("GETNAME")
+            .query(&mut con)
+            .expect("getname");
         assert_eq!(name, "me");
-        let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).expect("client list");
-        assert!(list.contains("name=me") && list.contains("resp=3"), "{list}");
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query(&mut con)
+            .expect("client list");
+        assert!(
+            list.contains("name=me") && list.contains("resp=3"),
+            "{list}"
+        );
     }
 }
 
@@ -110,9 +128,17 @@ fn watch_is_invalidated_by_another_client() {
         let _: () = redis::cmd("WATCH").arg("w").query(&mut a).expect("watch");
         let _: () = b.set("w", 2).expect("set from b");
         let _: () = redis::cmd("MULTI").query(&mut a).expect("multi");
-        let _: () = redis::cmd("SET").arg("w").arg(3).query(&mut a).expect("queued");
+        let _: () = redis::cmd("SET")
+            .arg("w")
+            .arg(3)
+            .query(&mut a)
+            .expect("queued");
         let r: Value = redis::cmd("EXEC").query(&mut a).expect("exec");
-        assert_eq!(r, Value::Nil, "EXEC after a touched WATCH returns a null array");
+        assert_eq!(
+            r,
+            Value::Nil,
+            "EXEC after a touched WATCH returns a null array"
+        );
         let v: i64 = a.get("w").expect("get");
         assert_eq!(v, 2);
     }
@@ -128,16 +154,28 @@ fn requirepass_demands_auth() {
         .expect("client")
         .get_connection()
         .expect("connect");
-    let err = redis::cmd("GET").arg("x").query::<Value>(&mut con).expect_err("NOAUTH");
+    let err = redis::cmd("GET")
+        .arg("x")
+        .query::<Value>(&mut con)
+        .expect_err("NOAUTH");
     assert!(err.to_string().contains("NOAUTH"), "{err}");
-    let err = redis::cmd("AUTH").arg("wrong").query::<Value>(&mut con).expect_err("WRONGPASS");
+    let err = redis::cmd("AUTH")
+        .arg("wrong")
+        .query::<Value>(&mut con)
+        .expect_err("WRONGPASS");
     assert!(err.to_string().contains("WRONGPASS"), "{err}");
-    let ok: String = redis::cmd("AUTH").arg("s3cret").query(&mut con).expect("auth");
+    let ok: String = redis::cmd("AUTH")
+        .arg("s3cret")
+        .query(&mut con)
+        .expect("auth");
     assert_eq!(ok, "OK");
     let v: Option<String> = redis::cmd("GET").arg("x").query(&mut con).expect("get");
     assert_eq!(v, None);
     let url = format!("redis://:s3cret@127.0.0.1:{}/", server.port);
-    let mut con = redis::Client::open(url).expect("client").get_connection().expect("connect with password");
+    let mut con = redis::Client::open(url)
+        .expect("client")
+        .get_connection()
+        .expect("connect with password");
     let pong: String = redis::cmd("PING").query(&mut con).expect("ping");
     assert_eq!(pong, "PONG");
 }

@@ -8,7 +8,10 @@ use ringkv_testkit::{require_binary, run_program, start_ringkv, ServerProcess};
 const BACKENDS: [&str; 2] = ["uring", "epoll"];
 
 fn ringkv(backend: &str) -> ServerProcess {
-    start_ringkv(Path::new(env!("CARGO_BIN_EXE_ringkv")), &["--io-backend", backend])
+    start_ringkv(
+        Path::new(env!("CARGO_BIN_EXE_ringkv")),
+        &["--io-backend", backend],
+    )
 }
 
 fn cli(server: &ServerProcess, args: &[&str]) -> String {
@@ -25,12 +28,22 @@ fn redis_cli_commands_and_info() {
     for backend in BACKENDS {
         let server = ringkv(backend);
         assert_eq!(cli(&server, &["PING"]).trim(), "PONG");
-        assert_eq!(cli(&server, &["SET", "greeting", "hello world"]).trim(), "OK");
+        assert_eq!(
+            cli(&server, &["SET", "greeting", "hello world"]).trim(),
+            "OK"
+        );
         assert_eq!(cli(&server, &["GET", "greeting"]).trim(), "hello world");
         let info = cli(&server, &["INFO", "server"]);
         assert!(info.contains("redis_version:7.0"), "{info}");
-        let backend_name = if backend == "uring" { "io_uring" } else { "epoll" };
-        assert!(info.contains(&format!("io_backend:{backend_name}")), "{info}");
+        let backend_name = if backend == "uring" {
+            "io_uring"
+        } else {
+            "epoll"
+        };
+        assert!(
+            info.contains(&format!("io_backend:{backend_name}")),
+            "{info}"
+        );
         let keyspace = cli(&server, &["INFO", "keyspace"]);
         assert!(keyspace.contains("db0:keys=1,expires=0"), "{keyspace}");
         let err = cli(&server, &["NOSUCHCMD", "a"]);
@@ -56,7 +69,10 @@ fn redis_cli_interactive_mode_handshake() {
     assert_eq!(out.split_whitespace().collect::<Vec<_>>(), ["OK", "2", "2"]);
     let docs = cli(&server, &["COMMAND", "DOCS", "get"]);
     assert!(docs.contains("summary"), "{docs}");
-    let count: usize = cli(&server, &["COMMAND", "COUNT"]).trim().parse().expect("count");
+    let count: usize = cli(&server, &["COMMAND", "COUNT"])
+        .trim()
+        .parse()
+        .expect("count");
     assert!(count > 100, "only {count} commands");
 }
 
@@ -69,17 +85,31 @@ fn redis_benchmark_runs_without_errors() {
             let (ok, out, err) = run_program(
                 &require_binary("redis-benchmark"),
                 &[
-                    "-p", &port, "-t", "ping,set,get,incr,mset", "-n", "100000", "-P", pipeline, "-q",
-                    "-r", "100000",
+                    "-p",
+                    &port,
+                    "-t",
+                    "ping,set,get,incr,mset",
+                    "-n",
+                    "100000",
+                    "-P",
+                    pipeline,
+                    "-q",
+                    "-r",
+                    "100000",
                 ],
                 None,
             );
             assert!(ok, "redis-benchmark failed: {err}\n{out}");
             let all = format!("{out}{err}");
-            assert!(!all.contains("rror"), "redis-benchmark reported errors:\n{all}");
+            assert!(
+                !all.contains("rror"),
+                "redis-benchmark reported errors:\n{all}"
+            );
             for test in ["PING_INLINE", "PING_MBULK", "SET", "GET", "INCR", "MSET"] {
                 assert!(
-                    all.lines().any(|l| l.contains(&format!("{test}:")) && l.contains("requests per second")),
+                    all.lines()
+                        .any(|l| l.contains(&format!("{test}:"))
+                            && l.contains("requests per second")),
                     "no result for {test}:\n{all}"
                 );
             }
