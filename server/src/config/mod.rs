@@ -37,7 +37,7 @@ pub use settings::{
     SnapshotMode,
 };
 pub use split::{quote_arg, split_args, UnbalancedQuotes};
-pub use table::{Directive, Kind, DIRECTIVES};
+pub use table::{compatibility_table_markdown, Directive, Kind, DIRECTIVES};
 pub use value::{notify, ClientClass, ClientOutputBufferLimit, SaveParam, Value};
 
 /// A configuration that could not be loaded.

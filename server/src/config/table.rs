@@ -613,6 +613,81 @@ pub(crate) fn index_of(name: &str) -> usize {
         .unwrap_or_else(|| panic!("config directive {name:?} is not in the table"))
 }
 
+impl Kind {
+    /// A short human description, for documentation.
+    pub fn describe(&self) -> String {
+        let names = |list: &[(&str, u32)]| {
+            let mut seen: Vec<&str> = Vec::new();
+            for (name, _) in list {
+                if !seen.contains(name) {
+                    seen.push(name);
+                }
+            }
+            seen.join(" \\| ")
+        };
+        match self {
+            Kind::Bool => "yes/no".into(),
+            Kind::Int { min, max } => format!("integer {min}..{max}"),
+            Kind::Memory { min, max } => format!("bytes {min}..{max} (units k kb m mb g gb)"),
+            Kind::MemoryOrPercent { .. } => "bytes or N% of maxmemory".into(),
+            Kind::Octal { max, .. } => format!("octal 0..{max:o}"),
+            Kind::Enum(list) => names(list),
+            Kind::Flags(list) => format!("one or more of {}", names(list)),
+            Kind::Str { .. } => "string".into(),
+            Kind::Dir => "directory".into(),
+            Kind::Save => "seconds changes [seconds changes ...] or \"\"".into(),
+            Kind::ClientOutputBufferLimit => "class hard soft seconds [...]".into(),
+            Kind::OomScoreAdjValues => "three integers -2000..2000".into(),
+            Kind::NotifyKeyspaceEvents => "event class characters".into(),
+            Kind::Bind => "up to 16 addresses".into(),
+            Kind::ReplicaOf => "host port, or no one".into(),
+            Kind::LatencyPercentiles => "percentiles 0..100".into(),
+        }
+    }
+}
+
+/// The directive table as a Markdown table (name, alias, type, default,
+/// settable with CONFIG SET, acted on by ringkv), so the README's
+/// compatibility list is generated from the code and cannot drift.
+pub fn compatibility_table_markdown() -> String {
+    let config = super::Config::new();
+    let mut out = String::from(
+        "| Directive | Alias | Type | Default | CONFIG SET | ringkv |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    for directive in DIRECTIVES.iter().filter(|d| !d.is_hidden()) {
+        let default = match directive.name {
+            "dir" => "current directory".to_string(),
+            "io-threads" => "number of cores".to_string(),
+            name => format!("`{}`", config.get_one(name).unwrap_or_default()),
+        };
+        let settable = if !directive.is_mutable() {
+            "no"
+        } else if directive.is_protected() {
+            "protected"
+        } else {
+            "yes"
+        };
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            directive.name,
+            directive
+                .alias
+                .map(|a| format!("`{a}`"))
+                .unwrap_or_default(),
+            directive.kind.describe(),
+            default,
+            settable,
+            if directive.implemented {
+                "yes"
+            } else {
+                "accepted, no effect"
+            },
+        ));
+    }
+    out
+}
+
 fn is_base_name(path: &str) -> bool {
     !path.contains('/')
 }
@@ -710,6 +785,16 @@ mod tests {
             "hash-max-listpack-entries"
         );
         assert!(lookup("no-such-thing").is_none());
+    }
+
+    #[test]
+    fn compatibility_table_lists_every_visible_directive() {
+        let table = compatibility_table_markdown();
+        let visible = DIRECTIVES.iter().filter(|d| !d.is_hidden()).count();
+        assert_eq!(table.lines().count(), visible + 2);
+        assert!(table.contains("| `port` |  | integer 0..65535 | `6379` | yes | yes |"));
+        assert!(table.contains("| `replicaof` | `slaveof` |"));
+        assert!(!table.contains("key-load-delay"));
     }
 
     #[test]
