@@ -914,12 +914,10 @@ fn file_error_reasons_match_a_live_redis() {
 fn rewrite_matches_a_live_redis() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = std::fs::canonicalize(dir.path()).unwrap();
-    let original = format!(
-        "# top comment\nSAVE 900 1\nsave 300 10\nslave-read-only yes\nmaxmemory 1gb\n\
-         hz 10\nrename-command KEYS \"\"\nappendonly no\n\n# tail comment\n"
-    );
-    let theirs_path = write(&data_dir, "theirs.conf", &original);
-    let ours_path = write(&data_dir, "ours.conf", &original);
+    let original = "# top comment\nSAVE 900 1\nsave 300 10\nslave-read-only yes\nmaxmemory 1gb\n\
+                    hz 10\nrename-command KEYS \"\"\nappendonly no\n\n# tail comment\n";
+    let theirs_path = write(&data_dir, "theirs.conf", original);
+    let ours_path = write(&data_dir, "ours.conf", original);
     let Some(server) = RedisServer::start_with(Some(&theirs_path)) else {
         return;
     };
