@@ -1007,3 +1007,36 @@ fn the_stock_redis_conf_loads() {
     assert_eq!(config.port, 6379);
     assert_eq!(config.bind, ["127.0.0.1", "-::1"]);
 }
+
+#[test]
+fn config_is_shareable_between_threads() {
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+    assert_send_sync::<Config>();
+    assert_send_sync::<Settings>();
+    let shared = std::sync::Arc::new(parking_lot::RwLock::new(Config::new()));
+    let reader = {
+        let shared = std::sync::Arc::clone(&shared);
+        std::thread::spawn(move || shared.read().maxclients)
+    };
+    assert_eq!(reader.join().unwrap(), 10000);
+    let _ = shared.write().set(&[(b"maxclients", b"5")], true).unwrap();
+    assert_eq!(shared.read().maxclients, 5);
+}
+
+#[test]
+fn only_non_default_unimplemented_directives_warn() {
+    let quiet = from_args(&["--daemonize", "no", "--lazyfree-lazy-eviction", "no"]).unwrap();
+    assert!(
+        quiet.load_warnings().is_empty(),
+        "{:?}",
+        quiet.load_warnings()
+    );
+    let loud = from_args(&["--hz", "5", "--activedefrag", "yes"]).unwrap();
+    assert_eq!(
+        loud.load_warnings(),
+        ["command line:2: 'activedefrag' is accepted for compatibility but has no effect in ringkv"]
+    );
+    let users = from_args(&["--user", "alice", "on", "--loadmodule", "/x.so"]).unwrap();
+    assert_eq!(users.load_warnings().len(), 2);
+    assert_eq!(users.unsupported_lines()[0], ["user", "alice", "on"]);
+}
