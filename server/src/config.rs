@@ -1,1 +1,0 @@
-//! redis.conf parsing and the runtime configuration (CONFIG GET/SET/REWRITE).
