@@ -1,46 +1,119 @@
-//! CONFIG GET|SET|RESETSTAT|REWRITE|HELP.
+//! CONFIG GET|SET|RESETSTAT|REWRITE|HELP on top of the `config` module.
 
-use crate::dispatch::CmdCtx;
+use std::sync::atomic::Ordering;
+
+use crate::dispatch::{arity_error, CmdCtx};
+
+const HELP: &[&str] = &[
+    "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "GET <pattern>",
+    "    Return parameters matching the glob-like <pattern> and their values.",
+    "SET <directive> <value>",
+    "    Set the configuration <directive> to <value>.",
+    "RESETSTAT",
+    "    Reset statistics reported by the INFO command.",
+    "REWRITE",
+    "    Rewrite the configuration file.",
+    "HELP",
+    "    Prints this help.",
+];
 
 pub fn config(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
     let sub = args[1].to_ascii_lowercase();
-    match sub.as_slice() {
-        b"get" if args.len() >= 3 => {
-            let settings = ctx.shared.settings.read().clone();
-            let save = settings
-                .save_params
-                .iter()
-                .map(|(s, c)| format!("{s} {c}"))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let known: Vec<(&str, String)> = vec![
-                ("save", save),
-                (
-                    "appendonly",
-                    if settings.appendonly { "yes" } else { "no" }.into(),
-                ),
-                ("port", settings.port.to_string()),
-                ("databases", settings.databases.to_string()),
-                ("dir", settings.dir.display().to_string()),
-            ];
-            let mut pairs = Vec::new();
-            for pat in &args[2..] {
-                for (k, v) in &known {
-                    if pat.eq_ignore_ascii_case(k.as_bytes()) || *pat == b"*" {
-                        pairs.push((*k, v.clone()));
-                    }
-                }
-            }
+    match (sub.as_slice(), args.len()) {
+        (b"get", n) if n >= 3 => {
+            let pairs = ctx.shared.config.read().get(&args[2..]);
             ctx.out.map(pairs.len());
             for (k, v) in pairs {
                 ctx.out.bulk(k.as_bytes());
                 ctx.out.bulk(v.as_bytes());
             }
         }
-        b"resetstat" if args.len() == 2 => ctx.out.ok(),
+        (b"set", n) if n >= 4 && n % 2 == 0 => set(ctx, &args[2..]),
+        (b"resetstat", 2) => {
+            resetstat(ctx);
+            ctx.out.ok();
+        }
+        (b"rewrite", 2) => rewrite(ctx),
+        (b"help", 2) => {
+            ctx.out.array(HELP.len());
+            for l in HELP {
+                ctx.out.simple(l);
+            }
+        }
+        (b"get" | b"set" | b"resetstat" | b"rewrite" | b"help", _) => {
+            let name = format!("config|{}", String::from_utf8_lossy(&sub));
+            ctx.out.error(&arity_error(&name));
+        }
         _ => ctx.out.error(&format!(
             "ERR unknown subcommand '{}'. Try CONFIG HELP.",
             String::from_utf8_lossy(args[1])
         )),
     }
+}
+
+fn set(ctx: &mut CmdCtx<'_>, kv: &[&[u8]]) {
+    let pairs: Vec<(&[u8], &[u8])> = kv.chunks(2).map(|c| (c[0], c[1])).collect();
+    let local = ctx.client.meta.addr.starts_with("127.") || ctx.client.meta.addr.starts_with("[::1]");
+    let mut config = ctx.shared.config.write();
+    match config.set(&pairs, local) {
+        Ok(outcome) => {
+            if outcome.changed.iter().any(|n| {
+                n.starts_with("hash-max-") || n.starts_with("set-max-") || n.starts_with("zset-max-") || n.starts_with("list-max-")
+            }) {
+                crate::lifecycle::apply_encoding_limits(&config);
+            }
+            drop(config);
+            ctx.out.ok();
+        }
+        Err(e) => {
+            drop(config);
+            ctx.out.error(&e.to_string());
+        }
+    }
+}
+
+fn rewrite(ctx: &mut CmdCtx<'_>) {
+    let config = ctx.shared.config.read();
+    let Some(path) = config.config_file().map(|p| p.to_path_buf()) else {
+        drop(config);
+        ctx.out.error("ERR The server is running without a config file");
+        return;
+    };
+    match config.rewrite(&path) {
+        Ok(()) => {
+            drop(config);
+            ctx.out.ok();
+        }
+        Err(e) => {
+            drop(config);
+            ctx.out.error(&format!("ERR {e}"));
+        }
+    }
+}
+
+/// Redis resets the counters INFO stats, commandstats and errorstats report.
+fn resetstat(ctx: &mut CmdCtx<'_>) {
+    let s = &ctx.shared.stats;
+    for c in [
+        &s.total_connections_received,
+        &s.rejected_connections,
+        &s.total_net_input_bytes,
+        &s.total_net_output_bytes,
+        &s.total_error_replies,
+        &s.unexpected_error_replies,
+    ] {
+        c.store(0, Ordering::Relaxed);
+    }
+    for t in &ctx.shared.thread_stats {
+        for c in [&t.keyspace_hits, &t.keyspace_misses, &t.expired_keys, &t.commands_processed] {
+            c.store(0, Ordering::Relaxed);
+        }
+    }
+    for per_thread in &ctx.shared.command_stats {
+        for s in per_thread.lock().iter_mut() {
+            *s = Default::default();
+        }
+    }
+    ctx.shared.error_stats.lock().clear();
 }

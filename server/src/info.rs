@@ -96,7 +96,7 @@ macro_rules! field {
 
 fn server(ctx: &mut CmdCtx<'_>, out: &mut String) {
     let shared = ctx.shared;
-    let settings = shared.settings.read();
+    let settings = shared.config.read();
     let uptime = shared.started.elapsed().as_secs();
     let uname = uname();
     out.push_str("# Server\r\n");
@@ -129,7 +129,7 @@ fn server(ctx: &mut CmdCtx<'_>, out: &mut String) {
     field!(
         out,
         "config_file",
-        shared.config_file.as_deref().unwrap_or("")
+        settings.config_file().map(|p| p.display().to_string()).unwrap_or_default()
     );
     field!(out, "io_threads_active", (settings.io_threads > 1) as u8);
     field!(out, "ringkv_version", env!("CARGO_PKG_VERSION"));
@@ -151,7 +151,7 @@ fn clients(ctx: &mut CmdCtx<'_>, out: &mut String) {
         shared.connected_clients.load(Ordering::Relaxed)
     );
     field!(out, "cluster_connections", 0);
-    field!(out, "maxclients", shared.settings.read().maxclients);
+    field!(out, "maxclients", shared.config.read().maxclients);
     field!(out, "client_recent_max_input_buffer", 0);
     field!(out, "client_recent_max_output_buffer", 0);
     field!(out, "blocked_clients", shared.blocked.len());

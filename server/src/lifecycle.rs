@@ -6,26 +6,26 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ringkv_uring_io::net::{self, LoopConfig};
-use ringkv_uring_io::{backend, Waker};
+use ringkv_uring_io::{backend, BackendChoice, Waker};
 
-use crate::settings::Settings;
+use crate::config::{Config, IoBackend};
 use crate::shared::Shared;
 use crate::worker::WorkerHandler;
 
 /// Binds the first usable address of `bind` (a `-` prefix marks an address
 /// that may be missing, as in Redis).
-fn bind_listener(settings: &Settings) -> anyhow::Result<TcpListener> {
+fn bind_listener(config: &Config) -> anyhow::Result<TcpListener> {
     let mut last_err = None;
-    for addr in &settings.bind {
+    for addr in &config.bind {
         let (optional, host) = match addr.strip_prefix('-') {
             Some(h) => (true, h),
             None => (false, addr.as_str()),
         };
         let host = if host == "*" { "0.0.0.0" } else { host };
         let target = if host.contains(':') {
-            format!("[{host}]:{}", settings.port)
+            format!("[{host}]:{}", config.port)
         } else {
-            format!("{host}:{}", settings.port)
+            format!("{host}:{}", config.port)
         };
         match TcpListener::bind(&target) {
             Ok(l) => return Ok(l),
@@ -43,19 +43,43 @@ fn bind_listener(settings: &Settings) -> anyhow::Result<TcpListener> {
     Err(last_err.unwrap_or_else(|| anyhow::anyhow!("no bind address could be used")))
 }
 
+fn backend_choice(b: IoBackend) -> BackendChoice {
+    match b {
+        IoBackend::Auto => BackendChoice::Auto,
+        IoBackend::Uring => BackendChoice::Uring,
+        IoBackend::Epoll => BackendChoice::Epoll,
+    }
+}
+
+/// Pushes the encoding thresholds from the configuration into the engine.
+pub fn apply_encoding_limits(config: &Config) {
+    use ringkv_engine::types::ENCODING_LIMITS;
+    let mut l = ENCODING_LIMITS.load();
+    l.hash_max_listpack_entries = config.hash_max_listpack_entries as usize;
+    l.hash_max_listpack_value = config.hash_max_listpack_value_bytes as usize;
+    l.set_max_intset_entries = config.set_max_intset_entries as usize;
+    l.zset_max_listpack_entries = config.zset_max_listpack_entries as usize;
+    l.zset_max_listpack_value = config.zset_max_listpack_value_bytes as usize;
+    l.list_max_listpack_size = i64::from(config.list_max_listpack_size);
+    ENCODING_LIMITS.store(l);
+}
+
 /// Runs the server until SIGINT/SIGTERM or SHUTDOWN.
-pub fn run(settings: Settings, config_file: Option<String>) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&settings.dir)
-        .with_context(|| format!("can't create dir {}", settings.dir.display()))?;
-    std::env::set_current_dir(&settings.dir)
-        .with_context(|| format!("can't chdir to '{}'", settings.dir.display()))?;
-    let backend = backend::resolve(settings.io_backend)?;
-    let threads = settings.io_threads.max(1);
-    let listener = bind_listener(&settings)?;
+pub fn run(config: Config) -> anyhow::Result<()> {
+    for w in config.load_warnings() {
+        tracing::warn!("{w}");
+    }
+    std::fs::create_dir_all(&config.dir)
+        .with_context(|| format!("can't create dir {}", config.dir.display()))?;
+    std::env::set_current_dir(&config.dir)
+        .with_context(|| format!("can't chdir to '{}'", config.dir.display()))?;
+    let backend = backend::resolve(backend_choice(config.io_backend))?;
+    let threads = (config.io_threads as usize).max(1);
+    let listener = bind_listener(&config)?;
     let local = listener.local_addr()?;
-    let mut shared = Shared::new(settings, backend, threads);
-    shared.config_file = config_file;
-    let shared = Arc::new(shared);
+    let tick = Duration::from_millis(1000 / u64::from(config.hz.max(1)));
+    apply_encoding_limits(&config);
+    let shared = Arc::new(Shared::new(config, backend, threads));
 
     let mut wakers = Vec::with_capacity(threads);
     for _ in 0..threads {
@@ -65,6 +89,7 @@ pub fn run(settings: Settings, config_file: Option<String>) -> anyhow::Result<()
 
     install_signal_handlers(&shared)?;
     crate::memory::record_startup();
+    crate::cron::start(&shared)?;
 
     let listener = Arc::new(listener);
     let mut handles = Vec::with_capacity(threads);
@@ -73,7 +98,7 @@ pub fn run(settings: Settings, config_file: Option<String>) -> anyhow::Result<()
         let listener = listener.clone();
         let cfg = LoopConfig {
             backend,
-            tick: Duration::from_millis(1000 / u64::from(shared.settings.read().hz.max(1))),
+            tick,
             ..LoopConfig::default()
         };
         let handle = std::thread::Builder::new()

@@ -51,6 +51,6 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: Vec<String>) -> anyhow::Result<()> {
-    let (settings, config_file) = ringkv_server::settings::from_args(&args)?;
-    ringkv_server::lifecycle::run(settings, config_file)
+    let config = ringkv_server::config::Config::from_args(&args)?;
+    ringkv_server::lifecycle::run(config)
 }

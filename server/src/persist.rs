@@ -9,3 +9,6 @@ use crate::shared::Shared;
 pub fn after_write(_shared: &Shared, prop: &mut Propagation) {
     prop.clear();
 }
+
+/// Periodic persistence work, called by the cron thread at `hz`.
+pub fn cron(_shared: &Shared) {}

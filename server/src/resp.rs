@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use smallvec::SmallVec;
 
-use crate::split::split_args;
+use crate::config::split_args;
 
 /// Longest inline command or header line Redis accepts (`PROTO_INLINE_MAX_SIZE`).
 pub const INLINE_BYTES_MAX: usize = 64 * 1024;
@@ -98,7 +98,7 @@ impl Parser {
         if line.last() == Some(&b'\r') {
             line = &line[..line.len() - 1];
         }
-        let Some(args) = split_args(line) else {
+        let Ok(args) = split_args(line) else {
             return Parsed::Error("Protocol error: unbalanced quotes in request".into());
         };
         if args.is_empty() {

@@ -14,7 +14,7 @@ use ringkv_uring_io::{BackendKind, Waker};
 
 use crate::blocking::BlockRegistry;
 use crate::client::ClientMeta;
-use crate::settings::Settings;
+use crate::config::Config;
 
 /// Server-wide counters that INFO stats reports (Redis's field names).
 #[derive(Debug, Default)]
@@ -46,7 +46,8 @@ pub struct CommandStat {
 
 pub struct Shared {
     pub keyspace: Keyspace,
-    pub settings: RwLock<Settings>,
+    /// Every directive's value; `Deref`s to the typed settings.
+    pub config: RwLock<Config>,
     pub backend: BackendKind,
     pub clients: Mutex<HashMap<u64, Arc<ClientMeta>>>,
     pub connected_clients: AtomicUsize,
@@ -66,15 +67,14 @@ pub struct Shared {
     pub mailboxes: Vec<Mutex<Vec<Delivery>>>,
     pub error_stats: Mutex<HashMap<String, u64>>,
     pub executable: String,
-    pub config_file: Option<String>,
 }
 
 impl Shared {
-    pub fn new(settings: Settings, backend: BackendKind, threads: usize) -> Shared {
-        let keyspace = Keyspace::new(settings.databases.max(1));
+    pub fn new(config: Config, backend: BackendKind, threads: usize) -> Shared {
+        let keyspace = Keyspace::new((config.databases as usize).max(1));
         Shared {
             keyspace,
-            settings: RwLock::new(settings),
+            config: RwLock::new(config),
             backend,
             clients: Mutex::new(HashMap::new()),
             connected_clients: AtomicUsize::new(0),
@@ -98,7 +98,6 @@ impl Shared {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
-            config_file: None,
         }
     }
 

@@ -45,8 +45,11 @@ impl WorkerHandler {
     fn process_input(&mut self, conn: &mut Conn, io: &mut ConnIo) {
         let shared = &*self.shared;
         let (bulk_bytes_max, query_buffer_limit) = {
-            let s = shared.settings.read();
-            (s.proto_max_bulk_len, s.client_query_buffer_limit)
+            let s = shared.config.read();
+            (
+                i64::try_from(s.proto_max_bulk_len_bytes).unwrap_or(i64::MAX),
+                usize::try_from(s.client_query_buffer_limit_bytes).unwrap_or(usize::MAX),
+            )
         };
         std::mem::swap(conn.out.buffer_mut(), &mut io.output);
         let out_before = conn.out.len();
@@ -132,8 +135,8 @@ impl Handler for WorkerHandler {
     fn open(&mut self, info: ConnInfo, io: &mut ConnIo) -> Option<Conn> {
         let shared = &*self.shared;
         let (maxclients, needs_auth) = {
-            let s = shared.settings.read();
-            (s.maxclients, s.requirepass.is_some())
+            let s = shared.config.read();
+            (s.maxclients as usize, s.requirepass.is_some())
         };
         shared
             .stats

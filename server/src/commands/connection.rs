@@ -33,7 +33,7 @@ pub fn reset(ctx: &mut CmdCtx<'_>, _args: &[&[u8]]) {
     ctx.client.set_db(0);
     set_proto(ctx, Protocol::Resp2);
     ctx.client.meta.name.lock().clear();
-    ctx.client.authenticated = ctx.shared.settings.read().requirepass.is_none();
+    ctx.client.authenticated = ctx.shared.config.read().requirepass.is_none();
     ctx.out.simple("RESET");
 }
 
@@ -45,13 +45,13 @@ fn set_proto(ctx: &mut CmdCtx<'_>, proto: Protocol) {
 
 /// Checks a password for the default user. Returns the error to send, if any.
 fn check_password(ctx: &mut CmdCtx<'_>, user: &[u8], pass: &[u8]) -> Result<(), &'static str> {
-    let required = ctx.shared.settings.read().requirepass.clone();
+    let required = ctx.shared.config.read().requirepass.clone();
     match required {
         None if user == b"default" => {
             // With no password configured, the default user accepts any password.
             Ok(())
         }
-        Some(p) if user == b"default" && p.as_slice() == pass => Ok(()),
+        Some(p) if user == b"default" && p.as_bytes() == pass => Ok(()),
         _ => Err("WRONGPASS invalid username-password pair or user is disabled."),
     }
 }
@@ -61,7 +61,7 @@ pub fn auth(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
         ctx.out.error("ERR syntax error");
         return;
     }
-    if args.len() == 2 && ctx.shared.settings.read().requirepass.is_none() {
+    if args.len() == 2 && ctx.shared.config.read().requirepass.is_none() {
         ctx.out.error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
         return;
     }
