@@ -37,8 +37,11 @@ pub use settings::{
     SnapshotMode,
 };
 pub use split::{quote_arg, split_args, UnbalancedQuotes};
-pub use table::{compatibility_table_markdown, Directive, Kind, DIRECTIVES};
-pub use value::{notify, ClientClass, ClientOutputBufferLimit, SaveParam, Value};
+pub use table::{compatibility_table_markdown, lookup, Directive, Kind, DIRECTIVES};
+pub use units::{format_memory, parse_memory, parse_strict_i64, parse_yes_no};
+pub use value::{
+    notify, notify_keyspace_events_string, ClientClass, ClientOutputBufferLimit, SaveParam, Value,
+};
 
 /// A configuration that could not be loaded.
 #[derive(Debug, thiserror::Error)]
