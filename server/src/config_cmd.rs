@@ -54,12 +54,16 @@ pub fn config(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
 
 fn set(ctx: &mut CmdCtx<'_>, kv: &[&[u8]]) {
     let pairs: Vec<(&[u8], &[u8])> = kv.chunks(2).map(|c| (c[0], c[1])).collect();
-    let local = ctx.client.meta.addr.starts_with("127.") || ctx.client.meta.addr.starts_with("[::1]");
+    let local =
+        ctx.client.meta.addr.starts_with("127.") || ctx.client.meta.addr.starts_with("[::1]");
     let mut config = ctx.shared.config.write();
     match config.set(&pairs, local) {
         Ok(outcome) => {
             if outcome.changed.iter().any(|n| {
-                n.starts_with("hash-max-") || n.starts_with("set-max-") || n.starts_with("zset-max-") || n.starts_with("list-max-")
+                n.starts_with("hash-max-")
+                    || n.starts_with("set-max-")
+                    || n.starts_with("zset-max-")
+                    || n.starts_with("list-max-")
             }) {
                 crate::lifecycle::apply_encoding_limits(&config);
             }
@@ -77,7 +81,8 @@ fn rewrite(ctx: &mut CmdCtx<'_>) {
     let config = ctx.shared.config.read();
     let Some(path) = config.config_file().map(|p| p.to_path_buf()) else {
         drop(config);
-        ctx.out.error("ERR The server is running without a config file");
+        ctx.out
+            .error("ERR The server is running without a config file");
         return;
     };
     match config.rewrite(&path) {
@@ -106,7 +111,12 @@ fn resetstat(ctx: &mut CmdCtx<'_>) {
         c.store(0, Ordering::Relaxed);
     }
     for t in &ctx.shared.thread_stats {
-        for c in [&t.keyspace_hits, &t.keyspace_misses, &t.expired_keys, &t.commands_processed] {
+        for c in [
+            &t.keyspace_hits,
+            &t.keyspace_misses,
+            &t.expired_keys,
+            &t.commands_processed,
+        ] {
             c.store(0, Ordering::Relaxed);
         }
     }

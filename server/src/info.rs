@@ -129,7 +129,10 @@ fn server(ctx: &mut CmdCtx<'_>, out: &mut String) {
     field!(
         out,
         "config_file",
-        settings.config_file().map(|p| p.display().to_string()).unwrap_or_default()
+        settings
+            .config_file()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     );
     field!(out, "io_threads_active", (settings.io_threads > 1) as u8);
     field!(out, "ringkv_version", env!("CARGO_PKG_VERSION"));
