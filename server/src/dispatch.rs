@@ -177,6 +177,12 @@ pub fn process_command(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
         reject(ctx, "NOAUTH Authentication required.");
         return;
     }
+    if cmd.is_write() || cmd.name == "ping" {
+        if let Some(err) = crate::persist::write_refusal(ctx.shared) {
+            reject(ctx, &err);
+            return;
+        }
+    }
     if ctx.client.multi.is_some() && !is_multi_control(cmd.name) {
         if cmd.flags.contains(CommandFlags::NO_MULTI) {
             reject(ctx, "ERR Command not allowed inside a transaction");
@@ -249,6 +255,7 @@ fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) 
         locks,
     );
     exec.run_fn(f, args);
+    crate::persist::after_write(shared, exec.prop);
     let ready = std::mem::take(&mut exec.ready_keys);
     if let Some(req) = exec.block.take() {
         // Registered while the slot locks are still held: see blocking.rs.
@@ -267,7 +274,6 @@ fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) 
         ctx.client.meta.blocked.store(true, Ordering::Relaxed);
     }
     drop(exec);
-    crate::persist::after_write(shared, &mut worker.prop);
     if !ready.is_empty() {
         serve_ready_keys(shared, worker, ready.into_iter().collect());
     }
@@ -305,8 +311,8 @@ pub fn serve_ready_keys(
                 drop(exec);
                 break;
             }
+            crate::persist::after_write(shared, exec.prop);
             drop(exec);
-            crate::persist::after_write(shared, &mut prop);
             ready.extend(chained);
             shared.deliver(w.thread, w.client_id, out.bytes().to_vec());
         }

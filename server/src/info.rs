@@ -278,39 +278,7 @@ fn memory_section(_ctx: &mut CmdCtx<'_>, out: &mut String) {
 }
 
 fn persistence(ctx: &mut CmdCtx<'_>, out: &mut String) {
-    let shared = ctx.shared;
-    let dirty = shared.sum_thread_stat(|s| &s.dirty);
-    out.push_str("# Persistence\r\n");
-    field!(out, "loading", 0);
-    field!(out, "async_loading", 0);
-    field!(out, "current_cow_peak", 0);
-    field!(out, "current_cow_size", 0);
-    field!(out, "current_cow_size_age", 0);
-    field!(out, "current_fork_perc", "0.00");
-    field!(out, "current_save_keys_processed", 0);
-    field!(out, "current_save_keys_total", 0);
-    field!(out, "rdb_changes_since_last_save", dirty);
-    field!(out, "rdb_bgsave_in_progress", 0);
-    field!(out, "rdb_last_save_time", shared.started_unix_ms / 1000);
-    field!(out, "rdb_last_bgsave_status", "ok");
-    field!(out, "rdb_last_bgsave_time_sec", -1);
-    field!(out, "rdb_current_bgsave_time_sec", -1);
-    field!(out, "rdb_saves", 0);
-    field!(out, "rdb_last_cow_size", 0);
-    field!(out, "rdb_last_load_keys_expired", 0);
-    field!(out, "rdb_last_load_keys_loaded", 0);
-    field!(out, "aof_enabled", 0);
-    field!(out, "aof_rewrite_in_progress", 0);
-    field!(out, "aof_rewrite_scheduled", 0);
-    field!(out, "aof_last_rewrite_time_sec", -1);
-    field!(out, "aof_current_rewrite_time_sec", -1);
-    field!(out, "aof_last_bgrewrite_status", "ok");
-    field!(out, "aof_rewrites", 0);
-    field!(out, "aof_rewrites_consecutive_failures", 0);
-    field!(out, "aof_last_write_status", "ok");
-    field!(out, "aof_last_cow_size", 0);
-    field!(out, "module_fork_in_progress", 0);
-    field!(out, "module_fork_last_cow_size", 0);
+    crate::persist::info(ctx.shared, out);
 }
 
 fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {

@@ -20,4 +20,5 @@ pub mod memory;
 pub mod persist;
 pub mod resp;
 pub mod shared;
+pub mod tools;
 pub mod worker;

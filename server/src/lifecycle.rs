@@ -88,6 +88,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     *shared.wakers.write() = wakers.clone();
 
     install_signal_handlers(&shared)?;
+    crate::persist::load_at_startup(&shared)?;
     crate::memory::record_startup();
     crate::cron::start(&shared)?;
 
@@ -121,6 +122,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     for h in handles {
         let _ = h.join();
     }
+    crate::persist::on_shutdown(&shared);
     tracing::info!("ringkv is now ready to exit, bye bye...");
     Ok(())
 }

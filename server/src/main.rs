@@ -27,6 +27,12 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Check an RDB file (like redis-check-rdb).
+    CheckRdb(ringkv_server::tools::check_rdb::CheckRdbArgs),
+    /// Check (and optionally fix) an AOF directory or file (like redis-check-aof).
+    CheckAof(ringkv_server::tools::check_aof::CheckAofArgs),
+    /// Measure write+fsync latency and throughput on a directory.
+    FsyncBench(ringkv_server::tools::fsync_bench::FsyncBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -39,14 +45,18 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match cli.command {
-        Cmd::Serve { args } => match serve(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("ringkv: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
+    let result = match cli.command {
+        Cmd::Serve { args } => serve(args).map(|()| ExitCode::SUCCESS),
+        Cmd::CheckRdb(a) => ringkv_server::tools::check_rdb::run(&a),
+        Cmd::CheckAof(a) => ringkv_server::tools::check_aof::run(&a),
+        Cmd::FsyncBench(a) => ringkv_server::tools::fsync_bench::run(&a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ringkv: {e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

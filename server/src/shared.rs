@@ -67,6 +67,8 @@ pub struct Shared {
     pub mailboxes: Vec<Mutex<Vec<Delivery>>>,
     pub error_stats: Mutex<HashMap<String, u64>>,
     pub executable: String,
+    pub rdb: crate::persist::rdb::RdbState,
+    pub aof: crate::persist::aof::AofState,
 }
 
 impl Shared {
@@ -98,6 +100,8 @@ impl Shared {
             executable: std::env::current_exe()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
+            rdb: Default::default(),
+            aof: Default::default(),
         }
     }
 

@@ -5,10 +5,13 @@ use ringkv_engine::command::{spec, CommandFlags as F};
 
 use crate::dispatch::{Command, Exec};
 
+pub mod aof;
 pub mod client;
 pub mod connection;
 pub mod introspection;
+pub mod observability;
 pub mod server;
+pub mod snapshot;
 pub mod transaction;
 
 const RO_FAST: F = F::READONLY.union(F::FAST);

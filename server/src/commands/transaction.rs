@@ -189,9 +189,9 @@ pub fn exec(ctx: &mut CmdCtx<'_>, _args: &[&[u8]]) {
             }
         }
     }
+    wrap_transaction(exec.prop);
+    crate::persist::after_write(shared, exec.prop);
     drop(exec);
-    wrap_transaction(&mut prop);
-    crate::persist::after_write(shared, &mut prop);
     unwatch_all(shared, ctx.client);
     crate::dispatch::serve_ready_keys(shared, worker, ready);
 }
