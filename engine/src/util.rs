@@ -56,7 +56,7 @@ pub fn format_double_g17(d: f64) -> String {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
         None => (sci.as_str(), 0),
     };
-    if exp < -4 || exp >= PRECISION {
+    if !(-4..PRECISION).contains(&exp) {
         let m = trim_fraction_zeros(mantissa);
         let sign = if exp < 0 { '-' } else { '+' };
         format!("{m}e{sign}{:02}", exp.abs())
@@ -152,7 +152,7 @@ impl LongDouble {
     }
 
     /// Correctly rounded sum (round to nearest, ties to even).
-    pub fn add(self, other: LongDouble) -> LongDouble {
+    pub fn plus(self, other: LongDouble) -> LongDouble {
         use LongDouble::{Finite, Inf, Nan};
         match (self, other) {
             (Nan, _) | (_, Nan) => Nan,
@@ -466,7 +466,7 @@ pub fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, Incr
         Some(c) => LongDouble::parse(c).ok_or(IncrFloatError::NotAFloat)?,
     };
     let incr = LongDouble::parse(incr).ok_or(IncrFloatError::NotAFloat)?;
-    base.add(incr)
+    base.plus(incr)
         .format_human()
         .ok_or(IncrFloatError::NanOrInfinity)
 }
@@ -606,7 +606,7 @@ mod big {
                     self.limbs.push(carry);
                 }
             }
-            self.limbs.splice(0..0, std::iter::repeat(0).take(limbs));
+            self.limbs.splice(0..0, vec![0u32; limbs]);
         }
 
         pub fn shr(&mut self, bits: u32) {
@@ -744,6 +744,7 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod long_double_tests {
     use super::*;
 
@@ -804,11 +805,11 @@ mod long_double_tests {
         let one = LongDouble::from_i64(1);
         let tiny = LongDouble::parse(b"0x1p-64").unwrap();
         // 1 + 2^-64 is a tie between 1 and 1 + 2^-63: ties go to even (1).
-        assert_eq!(one.add(tiny), one);
+        assert_eq!(one.plus(tiny), one);
         let above = LongDouble::parse(b"0x1.8p-64").unwrap();
-        assert_ne!(one.add(above), one);
+        assert_ne!(one.plus(above), one);
         assert_eq!(
-            LongDouble::from_i64(-5).add(LongDouble::from_i64(5)),
+            LongDouble::from_i64(-5).plus(LongDouble::from_i64(5)),
             LongDouble::ZERO
         );
         assert_eq!(

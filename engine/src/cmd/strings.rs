@@ -318,7 +318,7 @@ fn wrong_arg_count(ctx: &mut ExecCtx<'_>, name: &str) {
 }
 
 fn mset(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    if args.len() % 2 == 0 {
+    if args.len() & 1 == 0 {
         return wrong_arg_count(ctx, "mset");
     }
     for pair in args[1..].chunks_exact(2) {
@@ -328,7 +328,7 @@ fn mset(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
 }
 
 fn msetnx(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    if args.len() % 2 == 0 {
+    if args.len() & 1 == 0 {
         return wrong_arg_count(ctx, "msetnx");
     }
     if args[1..].iter().step_by(2).any(|k| ctx.peek(k).is_some()) {
