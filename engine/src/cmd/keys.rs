@@ -69,14 +69,15 @@ fn del(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
 }
 
 /// EXISTS and TOUCH: how many of the named keys exist (repeats count again).
+/// Both count keyspace hits and misses, as Redis's read lookups do.
 fn exists(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    let n = args[1..].iter().filter(|k| ctx.peek(k).is_some()).count();
+    let n = args[1..].iter().filter(|k| ctx.get(k).is_some()).count();
     ctx.out.int(n as i64);
 }
 
 fn type_(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let name = ctx
-        .peek(args[1])
+        .get(args[1])
         .map_or("none", |e| e.value.value_type().name());
     ctx.out.simple(name);
 }
@@ -691,7 +692,7 @@ fn object(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         ));
         return;
     }
-    let Some(entry) = ctx.peek(args[2]) else {
+    let Some(entry) = ctx.get(args[2]) else {
         ctx.out.null();
         return;
     };
