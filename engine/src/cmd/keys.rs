@@ -15,7 +15,7 @@ use crate::glob::glob_match;
 use crate::keyspace::{Entry, SlotData, NO_EXPIRY};
 use crate::slot::{SlotId, SLOT_COUNT};
 use crate::stats::ThreadStats;
-use crate::value::{itoa_buf, ByteStr, Value, ValueType};
+use crate::value::{is_raw_marked, itoa_buf, mark_raw, ByteStr, Value, ValueType};
 
 const ROF: F = F::READONLY.union(F::FAST);
 const WF: F = F::WRITE.union(F::FAST);
@@ -496,10 +496,23 @@ fn copy(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         ctx.out.error(ERR_SAME_OBJECT);
         return;
     }
-    let Some(entry) = ctx.get(src).cloned() else {
+    let Some(mut entry) = ctx.get(src).cloned() else {
         ctx.out.int(0);
         return;
     };
+    // Cloning drops spare capacity; Redis's copy of a `raw` string stays `raw`.
+    if let (
+        Some(Entry {
+            value: Value::Str(orig),
+            ..
+        }),
+        Value::Str(copied),
+    ) = (ctx.peek(src), &mut entry.value)
+    {
+        if is_raw_marked(orig) {
+            mark_raw(copied);
+        }
+    }
     let done = in_db(ctx, dst_db, |ctx| {
         if ctx.peek(dst).is_some() && !replace {
             return false;

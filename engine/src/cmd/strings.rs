@@ -11,7 +11,7 @@ use crate::command::{spec, CommandFlags as F, CommandSpec, EngineFn};
 use crate::exec::{ExecCtx, ERR_NOT_INT, ERR_SYNTAX, WRONGTYPE};
 use crate::keyspace::{Entry, NO_EXPIRY};
 use crate::reply::ReplyWriter;
-use crate::value::{itoa_buf, ByteStr, Value};
+use crate::value::{itoa_buf, mark_raw, ByteStr, Value};
 
 /// Redis's default `proto-max-bulk-len`: the largest string APPEND/SETRANGE may build.
 pub const STRING_BYTES_MAX: usize = 512 * 1024 * 1024;
@@ -464,11 +464,15 @@ fn append(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     }
     if let Some(e) = ctx.get_mut(key) {
         match &mut e.value {
-            Value::Str(s) => s.extend_from_slice(tail),
+            Value::Str(s) => {
+                s.extend_from_slice(tail);
+                mark_raw(s);
+            }
             v => {
                 let mut b = itoa_buf::Buf::new();
                 let mut s = ByteStr::from_slice(v.as_bytes(&mut b).unwrap_or_default());
                 s.extend_from_slice(tail);
+                mark_raw(&mut s);
                 *v = Value::Str(s);
             }
         }
@@ -622,6 +626,7 @@ fn setrange(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         s.resize(offset + patch.len(), 0);
     }
     s[offset..offset + patch.len()].copy_from_slice(patch);
+    mark_raw(&mut s);
     let len = s.len();
     ctx.insert(
         key,

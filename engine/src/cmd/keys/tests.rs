@@ -497,3 +497,174 @@ fn global_commands_work_inside_exec_with_all_slots_held() {
     assert_eq!(cmds.len(), 3);
     assert_eq!(t.ks.db_len(0) + t.ks.db_len(1), 0);
 }
+
+/// Plants a list at `l` in db 0 (LPUSH may live in another module).
+fn plant_list(t: &mut TestEnv) {
+    let mut slot = t.ks.lock_key(b"l");
+    slot.db_mut(0).insert(
+        b"l",
+        crate::keyspace::Entry::new(crate::value::Value::List(Box::default())),
+    );
+}
+
+/// Deterministic commands whose replies must match redis-server byte for byte.
+const DIFF_SCRIPT: &[&str] = &[
+    "MSET a 1 b 2 c 3",
+    "EXISTS a b nokey a",
+    "TOUCH a nokey",
+    "TYPE a",
+    "TYPE l",
+    "TYPE nokey",
+    "DEL a b nokey",
+    "UNLINK c c",
+    "DEL nokey",
+    "EXISTS",
+    "SET k v",
+    "TTL k",
+    "PTTL k",
+    "EXPIRETIME k",
+    "PEXPIRETIME k",
+    "TTL nokey",
+    "PEXPIRETIME nokey",
+    "EXPIRE nokey 10",
+    "EXPIRE k 100 XX",
+    "EXPIRE k 100 GT",
+    "EXPIRE k 100 LT",
+    "EXPIRE k 50 NX",
+    "EXPIRE k 200 LT",
+    "EXPIRE k 200 gt",
+    "EXPIRE k 10 NX XX",
+    "EXPIRE k 10 NX GT",
+    "EXPIRE k 10 GT LT",
+    "EXPIRE k 10 foo",
+    "EXPIRE k abc",
+    "EXPIRE k 9223372036854775807",
+    "PEXPIRE k 9223372036854775807",
+    "EXPIREAT k 9223372036854775807",
+    "EXPIREAT k 4102444800",
+    "EXPIRETIME k",
+    "PEXPIRETIME k",
+    "PEXPIREAT k 4102444800123 XX",
+    "PEXPIRETIME k",
+    "PEXPIREAT k 4102444800000 LT",
+    "EXPIRETIME k",
+    "PERSIST k",
+    "PERSIST k",
+    "PERSIST nokey",
+    "TTL k",
+    "EXPIRE k -1",
+    "EXISTS k",
+    "SET k v",
+    "PEXPIREAT k 1",
+    "EXISTS k",
+    "SET k v",
+    "EXPIREAT k 0 NX",
+    "EXISTS k",
+    "MSET hello 1 hallo 2 world 4",
+    "KEYS hel*",
+    "KEYS h[^a]llo",
+    "KEYS w?rld",
+    "KEYS nothing*",
+    "SCAN abc",
+    "SCAN 0 COUNT 0",
+    "SCAN 0 COUNT -1",
+    "SCAN 0 COUNT x",
+    "SCAN 0 MATCH",
+    "SCAN 0 FOO bar",
+    "SCAN 0 MATCH nothing* COUNT 1000",
+    "SCAN 0 TYPE nosuch COUNT 1000",
+    "RENAME nokey x",
+    "RENAMENX nokey x",
+    "SET r 1",
+    "RENAME r r",
+    "RENAMENX r r",
+    "RENAME r r2",
+    "GET r2",
+    "SET r3 x",
+    "RENAMENX r2 r3",
+    "RENAMENX r2 r4",
+    "RENAME r4 r3",
+    "GET r3",
+    "COPY r3 r3",
+    "COPY r3 c2 DB 99",
+    "COPY r3 c2 DB abc",
+    "COPY r3 c2 foo",
+    "COPY r3 c2 REPLACE DB",
+    "COPY nokey c2",
+    "COPY r3 c2",
+    "COPY r3 c2",
+    "COPY r3 c2 REPLACE",
+    "COPY r3 r3 DB 1",
+    "MOVE r3 0",
+    "MOVE r3 99",
+    "MOVE r3 -1",
+    "MOVE r3 abc",
+    "MOVE nokey 1",
+    "MOVE r3 1",
+    "MOVE c2 1",
+    "EXISTS r3 c2",
+    "SELECT 1",
+    "SWAPDB 0 99",
+    "SWAPDB -1 0",
+    "SWAPDB a 1",
+    "SWAPDB 0 a",
+    "SWAPDB 2 2",
+    "DBSIZE",
+    "FLUSHDB foo",
+    "FLUSHDB SYNC ASYNC",
+    "FLUSHALL foo",
+    "SET i 100",
+    "SET i2 10000",
+    "SET s abc",
+    "OBJECT ENCODING i",
+    "OBJECT encoding s",
+    "OBJECT ENCODING nokey",
+    "OBJECT REFCOUNT i",
+    "OBJECT REFCOUNT i2",
+    "OBJECT REFCOUNT s",
+    "OBJECT FREQ s",
+    "OBJECT FREQ nokey",
+    "OBJECT ENCODING",
+    "OBJECT ENCODING s extra",
+    "OBJECT foo",
+    "OBJECT HELP",
+    "OBJECT HELP x",
+    "OBJECT",
+    "OBJECT ENCODING l",
+    "FLUSHDB",
+    "DBSIZE",
+    "RANDOMKEY",
+    "SET only v",
+    "RANDOMKEY",
+    "FLUSHALL ASYNC",
+    "DBSIZE",
+];
+
+/// SELECT belongs to the server; these runs skip it and compare the rest.
+fn script_without_select() -> Vec<&'static str> {
+    DIFF_SCRIPT
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with("SELECT"))
+        .collect()
+}
+
+#[test]
+fn replies_match_redis_server_resp2() {
+    crate::test_support::assert_same_as_redis(
+        false,
+        &["LPUSH l a"],
+        plant_list,
+        &script_without_select(),
+    );
+}
+
+#[test]
+fn replies_match_redis_server_resp3() {
+    crate::test_support::assert_same_as_redis(
+        true,
+        &["LPUSH l a"],
+        plant_list,
+        &script_without_select(),
+    );
+}
