@@ -26,6 +26,8 @@ pub struct TestEnv {
     pub proto: Protocol,
     /// Dirty count of the last command.
     pub dirty: u64,
+    /// Keys the last command signalled ready for blocked clients: (db, key).
+    pub ready: Vec<(usize, String)>,
 }
 
 impl Default for TestEnv {
@@ -50,6 +52,7 @@ impl TestEnv {
             now_ms: T0_MS,
             proto: Protocol::Resp2,
             dirty: 0,
+            ready: Vec::new(),
         }
     }
 
@@ -85,6 +88,11 @@ impl TestEnv {
         );
         ctx.run_at(spec, args, self.now_ms);
         self.dirty = ctx.dirty;
+        self.ready = ctx
+            .ready_keys
+            .iter()
+            .map(|(db, k)| (*db, String::from_utf8_lossy(k).into_owned()))
+            .collect();
         drop(ctx);
         out.bytes().to_vec()
     }

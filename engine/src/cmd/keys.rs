@@ -12,7 +12,7 @@ use crate::cmd::parse_i64;
 use crate::command::{spec, CommandFlags as F, CommandSpec, EngineFn, KeyPositions};
 use crate::exec::{ExecCtx, ERR_NOT_INT, ERR_SYNTAX};
 use crate::glob::glob_match;
-use crate::keyspace::{Entry, SlotData, NO_EXPIRY};
+use crate::keyspace::{DbSlot, Entry, SlotData, NO_EXPIRY};
 use crate::slot::{SlotId, SLOT_COUNT};
 use crate::stats::ThreadStats;
 use crate::value::{is_raw_marked, itoa_buf, mark_raw, ByteStr, Value, ValueType};
@@ -410,6 +410,12 @@ fn randomkey(ctx: &mut ExecCtx<'_>, _args: &[&[u8]]) {
 
 // ---- renaming, copying, moving ---------------------------------------------------
 
+/// True for values a blocked client may be waiting on (BLPOP, BZPOPMIN …):
+/// a key that receives one must be signalled ready, as Redis's dbAdd does.
+fn may_unblock(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::ZSet(_))
+}
+
 fn rename_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], nx: bool) {
     let (src, dst) = (args[1], args[2]);
     if ctx.peek(src).is_none() {
@@ -434,6 +440,9 @@ fn rename_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], nx: bool) {
         return;
     };
     ctx.peek(dst);
+    if may_unblock(&entry.value) {
+        ctx.signal_ready(dst);
+    }
     let db = ctx.db;
     let slot = ctx.slot(dst);
     slot.db_mut(db).insert(dst, entry);
@@ -517,6 +526,9 @@ fn copy(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         if ctx.peek(dst).is_some() && !replace {
             return false;
         }
+        if may_unblock(&entry.value) {
+            ctx.signal_ready(dst);
+        }
         ctx.insert(dst, entry);
         true
     });
@@ -541,6 +553,9 @@ fn move_(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         ctx.out.int(0);
         return;
     };
+    if may_unblock(&entry.value) {
+        ctx.ready_keys.push((dst_db, ByteStr::from_slice(key)));
+    }
     let slot = ctx.slot(key);
     slot.db_mut(dst_db).insert(key, entry);
     slot.touch_watched(dst_db, key);
@@ -605,18 +620,33 @@ fn flush_args_ok(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) -> bool {
 
 /// Empties `dbs` with every slot locked, touching WATCHers of existing keys
 /// first (Redis's signalFlushedDb). Returns the number of keys removed.
-fn flush_dbs(ctx: &mut ExecCtx<'_>, dbs: std::ops::Range<usize>) -> u64 {
+/// The emptied maps are freed after the locks are released, on a separate
+/// thread for ASYNC (Redis's lazy free).
+fn flush_dbs(ctx: &mut ExecCtx<'_>, dbs: std::ops::Range<usize>, args: &[&[u8]]) -> u64 {
     let mut removed = 0u64;
+    let mut emptied: Vec<DbSlot> = Vec::new();
     ctx.with_all_slots(|slots| {
         for slot in slots.iter_mut() {
             for db in dbs.clone() {
                 if slot.db(db).is_some_and(|d| !d.is_empty()) {
                     slot.touch_all_watched(db, true);
-                    removed += slot.db_mut(db).take().len() as u64;
+                    let taken = slot.db_mut(db).take();
+                    removed += taken.len() as u64;
+                    emptied.push(taken);
                 }
             }
         }
     });
+    let is_async = args
+        .get(1)
+        .is_some_and(|a| a.eq_ignore_ascii_case(b"async"));
+    if is_async && !emptied.is_empty() {
+        let spawned = std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || drop(emptied));
+        // If no thread can be started, `emptied` was dropped here instead.
+        drop(spawned);
+    }
     removed
 }
 
@@ -625,7 +655,7 @@ fn flushdb(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         return;
     }
     let db = ctx.db;
-    ctx.dirty += flush_dbs(ctx, db..db + 1);
+    ctx.dirty += flush_dbs(ctx, db..db + 1, args);
     // Propagated even when the database was already empty.
     ctx.propagate(args);
     ctx.out.ok();
@@ -636,7 +666,7 @@ fn flushall(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         return;
     }
     let all = 0..ctx.ks.db_count();
-    ctx.dirty += flush_dbs(ctx, all) + 1;
+    ctx.dirty += flush_dbs(ctx, all, args) + 1;
     ctx.out.ok();
 }
 

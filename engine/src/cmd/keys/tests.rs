@@ -668,3 +668,29 @@ fn replies_match_redis_server_resp3() {
         &script_without_select(),
     );
 }
+
+#[test]
+fn keys_arriving_with_lists_are_signalled_ready() {
+    let mut t = TestEnv::new();
+    plant_list(&mut t);
+    assert_eq!(t.cmd("RENAME l l2"), OK);
+    assert_eq!(t.ready, vec![(0, "l2".to_string())]);
+    assert_eq!(t.cmd("COPY l2 l3 DB 2"), int(1));
+    assert_eq!(t.ready, vec![(2, "l3".to_string())]);
+    assert_eq!(t.cmd("MOVE l2 5"), int(1));
+    assert_eq!(t.ready, vec![(5, "l2".to_string())]);
+    t.cmd("SET s v");
+    t.cmd("RENAME s s2");
+    assert!(t.ready.is_empty(), "strings wake nobody");
+}
+
+#[test]
+fn flushall_async_frees_off_thread_and_empties_now() {
+    let mut t = TestEnv::new();
+    for i in 0..1000 {
+        t.cmd(&format!("SET k{i} v"));
+    }
+    assert_eq!(t.cmd("FLUSHALL ASYNC"), OK);
+    assert_eq!(t.dirty, 1001);
+    assert_eq!(t.cmd("DBSIZE"), int(0));
+}
