@@ -183,6 +183,11 @@ pub const REDIS_SERVER_BIN: &str = "/usr/bin/redis-server";
 impl RealRedis {
     /// None if redis-server is not installed.
     pub fn start() -> Option<RealRedis> {
+        RealRedis::start_with(&[])
+    }
+
+    /// Starts with extra config arguments (e.g. `["--appendonly", "yes"]`).
+    pub fn start_with(extra: &[&str]) -> Option<RealRedis> {
         if !std::path::Path::new(REDIS_SERVER_BIN).exists() {
             eprintln!("{REDIS_SERVER_BIN} not found: differential test skipped");
             return None;
@@ -196,6 +201,7 @@ impl RealRedis {
         let child = std::process::Command::new(REDIS_SERVER_BIN)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
+            .args(extra)
             .arg("--dir")
             .arg(dir.path())
             .stdout(std::process::Stdio::null())
@@ -228,6 +234,21 @@ impl RealRedis {
         let mut out = Vec::new();
         read_reply(&mut self.conn, &mut out);
         out
+    }
+}
+
+impl RealRedis {
+    /// Commands in the server's current incr AOF file (appendonly yes).
+    pub fn aof_commands(&self) -> Vec<Vec<String>> {
+        let dir = self._dir.path().join("appendonlydir");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("appendonlydir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
+            .collect();
+        files.sort();
+        let buf = std::fs::read(files.last().expect("an incr file")).expect("read aof");
+        decode_resp_commands(&buf)
     }
 }
 

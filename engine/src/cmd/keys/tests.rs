@@ -694,3 +694,110 @@ fn flushall_async_frees_off_thread_and_empties_now() {
     assert_eq!(t.dirty, 1001);
     assert_eq!(t.cmd("DBSIZE"), int(0));
 }
+
+/// Replaces absolute Unix-ms timestamps (which depend on the clock) by `<ms>`.
+fn mask_times(cmd: &[String]) -> String {
+    cmd.iter()
+        .map(|a| {
+            if a.len() >= 12 && a.bytes().all(|b| b.is_ascii_digit()) && a != "4102444800000" {
+                "<ms>".to_string()
+            } else {
+                a.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The propagated (AOF) form of string and key commands matches what
+/// redis-server 7.0 writes to its AOF, timestamps aside.
+#[test]
+fn propagation_matches_redis_server_aof() {
+    use crate::test_support::RealRedis;
+    let script = [
+        "set plain hello",
+        "set k_ex v EX 100",
+        "set k_px v PX 100000",
+        "setex k_setex 100 v",
+        "psetex k_psetex 100000 v",
+        "set k_get v GET",
+        "set k_get v2 get NX",
+        "set k_get2 v GET XX",
+        "set k_at v EXAT 4102444800",
+        "set k_at v KEEPTTL",
+        "set k_nx v NX",
+        "setnx k_nx w",
+        "expire k_ex 100",
+        "pexpire k_ex 100000",
+        "expireat k_ex 4102444800",
+        "pexpireat k_ex 4102444800000 XX",
+        "expire k_ex 10 NX",
+        "getex k_ex EX 50",
+        "getex k_ex PERSIST",
+        "getex k_ex PERSIST",
+        "getex k_ex",
+        "incrbyfloat f 1.5",
+        "incrbyfloat f abc",
+        "getset plain x",
+        "getdel plain",
+        "getdel plain",
+        "expire k_px -1",
+        "getex k_setex PXAT 1",
+        "incr c",
+        "decrby c 5",
+        "mset a 1 b 2",
+        "msetnx a 1 z 2",
+        "msetnx y 1 z 2",
+        "append ap x",
+        "setrange ap 3 y",
+        "del a b nokey",
+        "unlink y",
+        "rename b2 x",
+        "set b2 v",
+        "rename b2 b3",
+        "renamenx b3 z",
+        "copy b3 b4",
+        "copy b3 b4",
+        "copy b3 b4 REPLACE DB 2",
+        "move b4 3",
+        "persist k_at",
+        "persist k_at",
+        "swapdb 0 1",
+        "swapdb 0 1",
+        "flushdb",
+        "flushdb",
+        "set last v",
+        "flushall sync",
+    ];
+    let Some(mut real) = RealRedis::start_with(&["--appendonly", "yes", "--appendfsync", "always"])
+    else {
+        return;
+    };
+    let mut t = TestEnv::new();
+    t.now_ms = crate::clock::now_ms();
+    let mut ours = Vec::new();
+    for line in script {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let want = real.run(&args);
+        let got = t.run_bytes(&args);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want),
+            "{line}"
+        );
+        ours.extend(
+            decode_resp_commands(&t.prop.buf)
+                .iter()
+                .map(|c| mask_times(c)),
+        );
+    }
+    let theirs: Vec<String> = real
+        .aof_commands()
+        .iter()
+        .filter(|c| !c[0].eq_ignore_ascii_case("select"))
+        .map(|c| mask_times(c))
+        .collect();
+    assert_eq!(ours, theirs);
+    assert!(ours.len() >= 40, "{ours:#?}");
+    assert!(ours.contains(&"SET k_ex v PXAT <ms>".to_string()));
+}
