@@ -18,8 +18,11 @@ use crate::value::ByteStr;
 
 /// Slots held by a command or a transaction.
 pub enum Locks<'k> {
+    /// The common single-slot case, kept allocation-free. (A `SmallVec` would
+    /// make `Locks` invariant in `'k`, which callers cannot live with.)
+    One(MutexGuard<'k, SlotData>),
     /// Sorted by slot id, no duplicates.
-    Some(SmallVec<[MutexGuard<'k, SlotData>; 4]>),
+    Some(Vec<MutexGuard<'k, SlotData>>),
     /// Every slot, in slot order (EXEC containing a global command).
     All(Vec<MutexGuard<'k, SlotData>>),
 }
@@ -29,6 +32,9 @@ impl<'k> Locks<'k> {
     pub fn slots(ks: &'k Keyspace, mut slots: SmallVec<[SlotId; 8]>) -> Locks<'k> {
         slots.sort_unstable();
         slots.dedup();
+        if let [only] = slots[..] {
+            return Locks::One(ks.lock_slot(only));
+        }
         Locks::Some(slots.into_iter().map(|s| ks.lock_slot(s)).collect())
     }
 
@@ -37,7 +43,7 @@ impl<'k> Locks<'k> {
     }
 
     pub fn none() -> Locks<'k> {
-        Locks::Some(SmallVec::new())
+        Locks::Some(Vec::new())
     }
 
     /// Locks what `args` of `spec` need.
@@ -60,6 +66,7 @@ impl<'k> Locks<'k> {
 
     fn get_mut(&mut self, slot: SlotId) -> Option<&mut SlotData> {
         match self {
+            Locks::One(g) => (g.id() == slot).then_some(&mut **g),
             Locks::Some(guards) => guards.iter_mut().find(|g| g.id() == slot).map(|g| &mut **g),
             Locks::All(guards) => guards.get_mut(slot.index()).map(|g| &mut **g),
         }
@@ -162,16 +169,25 @@ impl<'k> ExecCtx<'k> {
     /// Runs one command with the locks this context holds, then records its
     /// propagated form and dirty count.
     pub fn run(&mut self, spec: &CommandSpec<EngineFn>, args: &[&[u8]]) {
-        self.run_at(spec, args, crate::clock::now_ms());
+        self.run_fn_at(spec.handler, args, crate::clock::now_ms());
+    }
+
+    /// [`ExecCtx::run`] for callers that keep the handler in their own table.
+    pub fn run_fn(&mut self, handler: EngineFn, args: &[&[u8]]) {
+        self.run_fn_at(handler, args, crate::clock::now_ms());
     }
 
     /// [`ExecCtx::run`] with an explicit "now" (tests, and replaying
     /// commands whose time is already fixed).
     pub fn run_at(&mut self, spec: &CommandSpec<EngineFn>, args: &[&[u8]], now_ms: u64) {
+        self.run_fn_at(spec.handler, args, now_ms);
+    }
+
+    fn run_fn_at(&mut self, handler: EngineFn, args: &[&[u8]], now_ms: u64) {
         self.dirty = 0;
         self.prop.custom = false;
         self.now_ms = now_ms;
-        (spec.handler)(self, args);
+        handler(self, args);
         if self.dirty > 0 {
             ThreadStats::bump(&self.stats.dirty, self.dirty);
             if !self.prop.custom {
@@ -198,7 +214,7 @@ impl<'k> ExecCtx<'k> {
     pub fn for_each_slot(&mut self, mut f: impl FnMut(&mut SlotData)) {
         match &mut self.locks {
             Locks::All(guards) => guards.iter_mut().for_each(|g| f(g)),
-            Locks::Some(_) => self.ks.for_each_slot(f),
+            Locks::One(_) | Locks::Some(_) => self.ks.for_each_slot(f),
         }
     }
 
@@ -207,6 +223,8 @@ impl<'k> ExecCtx<'k> {
     pub fn with_slot<R>(&mut self, slot: SlotId, f: impl FnOnce(&mut SlotData) -> R) -> R {
         match &mut self.locks {
             Locks::All(guards) => f(&mut guards[slot.index()]),
+            Locks::One(g) if g.id() == slot => f(g),
+            Locks::One(_) => f(&mut self.ks.lock_slot(slot)),
             Locks::Some(guards) => match guards.iter_mut().find(|g| g.id() == slot) {
                 Some(g) => f(g),
                 None => f(&mut self.ks.lock_slot(slot)),
@@ -218,7 +236,7 @@ impl<'k> ExecCtx<'k> {
     pub fn with_all_slots(&mut self, f: impl FnOnce(&mut [MutexGuard<'k, SlotData>])) {
         match &mut self.locks {
             Locks::All(guards) => f(guards),
-            Locks::Some(_) => f(&mut self.ks.lock_all()),
+            Locks::One(_) | Locks::Some(_) => f(&mut self.ks.lock_all()),
         }
     }
 

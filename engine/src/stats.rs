@@ -11,6 +11,7 @@ pub struct ThreadStats {
     pub expired_keys: AtomicU64,
     /// Writes since the last successful save (Redis's `server.dirty`).
     pub dirty: AtomicU64,
+    pub commands_processed: AtomicU64,
 }
 
 impl ThreadStats {

@@ -1,10 +1,24 @@
 //! ringkv-server: the `ringkv` binary's library half. It owns everything
 //! between the socket and the engine: RESP2/RESP3 framing, client
-//! connections and their state (database, protocol, MULTI queue, WATCH),
-//! server-level commands (HELLO, CLIENT, INFO, CONFIG, COMMAND …), redis.conf
-//! parsing, and the process lifecycle.
+//! connections and their state (database, protocol, MULTI queue, WATCH,
+//! blocking), server-level commands (HELLO, CLIENT, INFO, CONFIG, COMMAND …),
+//! redis.conf parsing, and the process lifecycle.
 //!
 //! It must not know how values are stored or encoded on disk; that is the
 //! engine's business.
 
+pub mod blocking;
+pub mod client;
+pub mod commands;
 pub mod config;
+pub mod config_cmd;
+pub mod dispatch;
+pub mod info;
+pub mod lifecycle;
+pub mod memory;
+pub mod persist;
+pub mod resp;
+pub mod settings;
+pub mod shared;
+pub mod split;
+pub mod worker;

@@ -10,4 +10,4 @@ pub mod backend;
 pub mod net;
 
 pub use backend::{BackendChoice, BackendKind};
-pub use net::{ConnId, ConnIo, ConnSet, Handler, LoopConfig, Waker};
+pub use net::{ConnId, ConnInfo, ConnIo, ConnSet, Handler, LoopConfig, Waker};

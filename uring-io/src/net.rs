@@ -6,11 +6,22 @@
 //! (a blocked client made ready, a durable LSN advanced, CLIENT KILL) reach a
 //! loop through its [`Waker`].
 
+mod conns;
+mod epoll;
+mod sys;
+mod uring;
+
 use std::io;
 use std::net::{SocketAddr, TcpListener};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backend::BackendKind;
+
+/// How long a loop leaves the listener alone after accept failed for lack
+/// of a resource (EMFILE and friends), instead of spinning on it.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Identifies a connection within one event loop. The generation makes a
 /// stale id (of a closed connection whose slot was reused) miss.
@@ -99,26 +110,50 @@ impl Default for LoopConfig {
 }
 
 /// Wakes one event loop from any thread (an eventfd under the hood).
+/// Clones share the eventfd; it is closed when the last clone goes.
 #[derive(Debug, Clone)]
 pub struct Waker {
-    _private: (),
+    eventfd: Arc<OwnedFd>,
 }
 
 impl Waker {
     pub fn new() -> io::Result<Waker> {
-        Err(io::Error::other("not implemented yet"))
+        Ok(Waker {
+            eventfd: Arc::new(sys::eventfd()?),
+        })
     }
 
-    pub fn wake(&self) {}
+    /// Makes the loop running with this waker call `Handler::wake` soon.
+    /// Several wakes before the loop notices coalesce into one call.
+    pub fn wake(&self) {
+        sys::eventfd_signal(self.eventfd.as_raw_fd());
+    }
+
+    fn raw_fd(&self) -> RawFd {
+        self.eventfd.as_raw_fd()
+    }
 }
 
-/// Runs an event loop on the calling thread until the handler asks to stop.
-/// `listener` is shared by every loop of the process.
+/// Runs an event loop on the calling thread until the handler asks to stop,
+/// then closes every connection (calling `Handler::closed`) and returns.
+/// `listener` is shared by every loop of the process; each loop accepts on
+/// it. All loops sharing a listener must use the same backend (the epoll
+/// backend puts the listener in non-blocking mode).
+///
+/// After `input`, and after `wake`/`tick` for every connection they handed
+/// out, the loop sends pending output and honours `close_now`,
+/// `close_after_flush` and `pause_input`. `input` is not called while
+/// `pause_input` is set; when the handler clears it, `input` is called again
+/// if unconsumed bytes are waiting in `io.input`. Reading stops while more
+/// than `LoopConfig::output_pause_bytes` wait to be sent.
 pub fn run<H: Handler>(
-    _cfg: &LoopConfig,
-    _listener: &TcpListener,
-    _waker: &Waker,
-    _handler: &mut H,
+    cfg: &LoopConfig,
+    listener: &TcpListener,
+    waker: &Waker,
+    handler: &mut H,
 ) -> io::Result<()> {
-    Err(io::Error::other("not implemented yet"))
+    match cfg.backend {
+        BackendKind::Uring => uring::run(cfg, listener, waker, handler),
+        BackendKind::Epoll => epoll::run(cfg, listener, waker, handler),
+    }
 }

@@ -3,6 +3,7 @@
 
 use crate::command::{CommandSpec, EngineFn};
 
+pub mod coll;
 pub mod hashes;
 pub mod keys;
 pub mod lists;

@@ -1,50 +1,286 @@
-//! Sorted sets. Placeholder representation; issue 3 brings listpack and an
-//! O(log n) ranked structure.
+//! Sorted sets: a `listpack` (one packed buffer of member, score pairs kept
+//! in (score, member) order) while small, else `skiplist`: a member → score
+//! map plus an [`OrderTree`] giving O(log n) rank, select and range starts.
+//! Like Redis, a sorted set never converts back on its own.
 
+use hashbrown::HashMap;
+
+use super::order_tree::{cmp_entry, OrderTree};
+use super::packed::Packed;
+use super::Limits;
 use crate::value::ByteStr;
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ZSetValue {
-    members: Vec<(ByteStr, f64)>,
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZSetValue {
+    /// Member entry then an 8-byte little-endian score entry, ascending; and the count.
+    Listpack(Packed, usize),
+    SkipList(Box<Ranked>),
+}
+
+/// The large encoding.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Ranked {
+    scores: HashMap<ByteStr, f64>,
+    order: OrderTree,
+}
+
+impl Default for ZSetValue {
+    fn default() -> Self {
+        ZSetValue::Listpack(Packed::new(), 0)
+    }
+}
+
+fn decode_score(b: &[u8]) -> f64 {
+    let mut a = [0u8; 8];
+    a.copy_from_slice(&b[..8]);
+    f64::from_le_bytes(a)
+}
+
+/// Iterates a listpack's (member, score) pairs.
+fn packed_pairs(p: &Packed) -> impl Iterator<Item = (&[u8], f64)> + '_ {
+    let mut it = p.iter();
+    std::iter::from_fn(move || {
+        let m = it.next()?;
+        let s = it.next()?;
+        Some((m, decode_score(s)))
+    })
 }
 
 impl ZSetValue {
     pub fn new() -> ZSetValue {
         ZSetValue::default()
     }
+
     pub fn len(&self) -> usize {
-        self.members.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
-    }
-    /// Sets `member`'s score; true if the member is new.
-    pub fn insert(&mut self, member: &[u8], score: f64) -> bool {
-        if let Some(slot) = self
-            .members
-            .iter_mut()
-            .find(|(m, _)| m.as_slice() == member)
-        {
-            slot.1 = score;
-            false
-        } else {
-            self.members.push((ByteStr::from_slice(member), score));
-            true
+        match self {
+            ZSetValue::Listpack(_, n) => *n,
+            ZSetValue::SkipList(r) => r.scores.len(),
         }
     }
-    pub fn score(&self, member: &[u8]) -> Option<f64> {
-        self.members
-            .iter()
-            .find(|(m, _)| m.as_slice() == member)
-            .map(|(_, s)| *s)
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
-    /// Members in ascending (score, member) order.
-    pub fn iter(&self) -> impl Iterator<Item = (&[u8], f64)> + '_ {
-        let mut sorted: Vec<_> = self.members.iter().collect();
-        sorted.sort_by(|a, b| a.1.total_cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
-        sorted.into_iter().map(|(m, s)| (m.as_slice(), *s))
-    }
+
     pub fn encoding(&self) -> &'static str {
-        "skiplist"
+        match self {
+            ZSetValue::Listpack(..) => "listpack",
+            ZSetValue::SkipList(_) => "skiplist",
+        }
+    }
+
+    /// (member offset, end offset of its score entry, score).
+    fn find_packed(p: &Packed, member: &[u8]) -> Option<(usize, usize, f64)> {
+        let mut off = 0;
+        while off < p.end_offset() {
+            let (m, soff) = p.entry_at(off);
+            let (s, next) = p.entry_at(soff);
+            if m == member {
+                return Some((off, next, decode_score(s)));
+            }
+            off = next;
+        }
+        None
+    }
+
+    /// Sets `member`'s score with the process's limits; true if the member is new.
+    pub fn insert(&mut self, member: &[u8], score: f64) -> bool {
+        self.insert_with(member, score, &super::limits())
+    }
+
+    /// Sets `member`'s score, converting past `limits`; true if the member is new.
+    pub fn insert_with(&mut self, member: &[u8], score: f64, limits: &Limits) -> bool {
+        debug_assert!(!score.is_nan());
+        if let ZSetValue::Listpack(p, n) = self {
+            let existing = ZSetValue::find_packed(p, member);
+            let fits = member.len() <= limits.zset_max_listpack_value
+                && (existing.is_some() || *n < limits.zset_max_listpack_entries);
+            if fits {
+                if let Some((off, end, old)) = existing {
+                    if old == score {
+                        return false;
+                    }
+                    p.remove_range(off, end);
+                    *n -= 1;
+                }
+                let mut at = p.end_offset();
+                let mut off = 0;
+                while off < p.end_offset() {
+                    let (m, soff) = p.entry_at(off);
+                    let (s, next) = p.entry_at(soff);
+                    if cmp_entry(decode_score(s), m, score, member).is_gt() {
+                        at = off;
+                        break;
+                    }
+                    off = next;
+                }
+                p.insert_at(at, &score.to_le_bytes());
+                p.insert_at(at, member);
+                *n += 1;
+                return existing.is_none();
+            }
+            self.convert_to_skiplist();
+        }
+        match self {
+            ZSetValue::SkipList(r) => match r.scores.get_mut(member) {
+                Some(old) => {
+                    if *old != score {
+                        let prev = *old;
+                        *old = score;
+                        r.order.remove(member, prev);
+                        r.order.insert(member, score);
+                    }
+                    false
+                }
+                None => {
+                    r.scores.insert(ByteStr::from_slice(member), score);
+                    r.order.insert(member, score);
+                    true
+                }
+            },
+            ZSetValue::Listpack(..) => unreachable!("converted above"),
+        }
+    }
+
+    fn convert_to_skiplist(&mut self) {
+        if let ZSetValue::Listpack(p, n) = self {
+            let mut r = Ranked {
+                scores: HashMap::with_capacity(*n + 1),
+                order: OrderTree::new(),
+            };
+            for (m, s) in packed_pairs(p) {
+                r.scores.insert(ByteStr::from_slice(m), s);
+                r.order.insert(m, s);
+            }
+            *self = ZSetValue::SkipList(Box::new(r));
+        }
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetValue::Listpack(p, _) => ZSetValue::find_packed(p, member).map(|(_, _, s)| s),
+            ZSetValue::SkipList(r) => r.scores.get(member).copied(),
+        }
+    }
+
+    /// Removes `member`; true if it was there.
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match self {
+            ZSetValue::Listpack(p, n) => match ZSetValue::find_packed(p, member) {
+                Some((off, end, _)) => {
+                    p.remove_range(off, end);
+                    *n -= 1;
+                    true
+                }
+                None => false,
+            },
+            ZSetValue::SkipList(r) => match r.scores.remove(member) {
+                Some(s) => {
+                    r.order.remove(member, s);
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    /// 0-based ascending rank of `member`.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        match self {
+            ZSetValue::Listpack(p, _) => packed_pairs(p).position(|(m, _)| m == member),
+            ZSetValue::SkipList(r) => {
+                let s = *r.scores.get(member)?;
+                Some(
+                    r.order
+                        .count_while(|ts, tm| cmp_entry(ts, tm, s, member).is_lt()),
+                )
+            }
+        }
+    }
+
+    /// How many leading (ascending) pairs satisfy `pred`, which must hold
+    /// for a prefix of the order (e.g. "score < min").
+    pub fn count_while(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match self {
+            ZSetValue::Listpack(p, _) => packed_pairs(p).take_while(|(m, s)| pred(*s, m)).count(),
+            ZSetValue::SkipList(r) => r.order.count_while(pred),
+        }
+    }
+
+    /// Ascending pairs from rank `start` on.
+    pub fn iter_from(&self, start: usize) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        match self {
+            ZSetValue::Listpack(p, _) => Box::new(packed_pairs(p).skip(start)),
+            ZSetValue::SkipList(r) => Box::new(r.order.iter_from(start)),
+        }
+    }
+
+    /// (member, score) pairs in ascending (score, member) order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        self.iter_from(0)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn converts_at_thresholds() {
+        let limits = Limits {
+            zset_max_listpack_entries: 3,
+            zset_max_listpack_value: 4,
+            ..Limits::default()
+        };
+        let mut z = ZSetValue::new();
+        assert!(z.insert_with(b"c", 1.0, &limits));
+        assert!(z.insert_with(b"a", 2.0, &limits));
+        assert!(z.insert_with(b"b", 1.0, &limits));
+        assert!(!z.insert_with(b"a", 0.5, &limits));
+        assert_eq!(z.encoding(), "listpack");
+        let order: Vec<_> = z.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        assert_eq!(
+            order,
+            vec![
+                (b"a".to_vec(), 0.5),
+                (b"b".to_vec(), 1.0),
+                (b"c".to_vec(), 1.0)
+            ]
+        );
+        assert!(z.insert_with(b"d", 0.0, &limits));
+        assert_eq!(z.encoding(), "skiplist");
+        assert_eq!(z.rank(b"d"), Some(0));
+        assert_eq!(z.rank(b"c"), Some(3));
+        let mut z = ZSetValue::new();
+        z.insert_with(b"long!", 1.0, &limits);
+        assert_eq!(z.encoding(), "skiplist");
+    }
+
+    proptest! {
+        #[test]
+        fn model(ops in proptest::collection::vec((any::<bool>(), 0u8..20, -4i32..4), 0..120)) {
+            let limits = Limits { zset_max_listpack_entries: 8, ..Limits::default() };
+            let mut z = ZSetValue::new();
+            let mut m: std::collections::HashMap<Vec<u8>, f64> = Default::default();
+            for (ins, mem, sc) in ops {
+                let member = vec![b'a' + mem];
+                if ins {
+                    prop_assert_eq!(z.insert_with(&member, sc as f64, &limits), m.insert(member.clone(), sc as f64).is_none());
+                } else {
+                    prop_assert_eq!(z.remove(&member), m.remove(&member).is_some());
+                }
+                let mut want: Vec<(Vec<u8>, f64)> = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                want.sort_by(|a, b| cmp_entry(a.1, &a.0, b.1, &b.0));
+                let got: Vec<(Vec<u8>, f64)> = z.iter().map(|(k, v)| (k.to_vec(), v)).collect();
+                prop_assert_eq!(&got, &want);
+                for (i, (k, v)) in want.iter().enumerate() {
+                    prop_assert_eq!(z.rank(k), Some(i));
+                    prop_assert_eq!(z.score(k), Some(*v));
+                }
+                prop_assert_eq!(z.count_while(|s, _| s < 1.0), want.iter().filter(|e| e.1 < 1.0).count());
+            }
+        }
     }
 }

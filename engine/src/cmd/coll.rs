@@ -1,0 +1,486 @@
+//! Helpers shared by the collection commands (hashes, lists, sets, sorted
+//! sets): typed key lookup, Redis's number/timeout parsing rules, the
+//! HSCAN/SSCAN/ZSCAN cursor protocol, and the blocking-command request.
+
+use smallvec::SmallVec;
+
+use crate::exec::{BlockRequest, ExecCtx, ERR_NOT_INT, ERR_SYNTAX};
+use crate::keyspace::Entry;
+use crate::reply::ReplyWriter;
+use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
+use crate::value::{ByteStr, Value};
+
+/// The key holds another type (WRONGTYPE was not yet written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongType;
+
+macro_rules! typed_access {
+    ($get_mut:ident, $create:ident, $variant:ident, $ty:ty) => {
+        /// The collection at `key` for modification: `Ok(None)` if missing.
+        pub fn $get_mut<'c>(
+            ctx: &'c mut ExecCtx<'_>,
+            key: &[u8],
+        ) -> Result<Option<&'c mut $ty>, WrongType> {
+            match ctx.get_mut(key) {
+                None => Ok(None),
+                Some(Entry {
+                    value: Value::$variant(v),
+                    ..
+                }) => Ok(Some(&mut **v)),
+                Some(_) => Err(WrongType),
+            }
+        }
+
+        /// The collection at `key`, created empty if missing.
+        pub fn $create<'c>(ctx: &'c mut ExecCtx<'_>, key: &[u8]) -> Result<&'c mut $ty, WrongType> {
+            if $get_mut(ctx, key)?.is_none() {
+                ctx.insert(key, Entry::new(Value::$variant(Box::default())));
+            }
+            match $get_mut(ctx, key) {
+                Ok(Some(v)) => Ok(v),
+                _ => unreachable!("inserted just above under the same lock"),
+            }
+        }
+    };
+}
+
+macro_rules! typed_read {
+    ($read:ident, $variant:ident, $ty:ty) => {
+        /// The collection at `key` for reading (counts a hit or miss) and the
+        /// reply writer; None after writing WRONGTYPE.
+        pub fn $read<'c>(
+            ctx: &'c mut ExecCtx<'_>,
+            key: &[u8],
+        ) -> Option<(Option<&'c $ty>, &'c mut ReplyWriter)> {
+            match ctx.read(key) {
+                (None, out) => Some((None, out)),
+                (
+                    Some(Entry {
+                        value: Value::$variant(v),
+                        ..
+                    }),
+                    out,
+                ) => Some((Some(&**v), out)),
+                (Some(_), out) => {
+                    out.error(crate::exec::WRONGTYPE);
+                    None
+                }
+            }
+        }
+    };
+}
+
+typed_read!(read_hash, Hash, HashValue);
+typed_read!(read_list, List, ListValue);
+typed_read!(read_set, Set, SetValue);
+typed_read!(read_zset, ZSet, ZSetValue);
+
+typed_access!(hash_mut, hash_create, Hash, HashValue);
+typed_access!(list_mut, list_create, List, ListValue);
+typed_access!(set_mut, set_create, Set, SetValue);
+typed_access!(zset_mut, zset_create, ZSet, ZSetValue);
+
+/// Removes `key` if its collection became empty (Redis deletes empty collections).
+pub fn remove_if_empty(ctx: &mut ExecCtx<'_>, key: &[u8]) {
+    let empty = match ctx.peek(key).map(|e| &e.value) {
+        Some(Value::Hash(h)) => h.is_empty(),
+        Some(Value::List(l)) => l.is_empty(),
+        Some(Value::Set(s)) => s.is_empty(),
+        Some(Value::ZSet(z)) => z.is_empty(),
+        _ => false,
+    };
+    if empty {
+        ctx.remove(key);
+    }
+}
+
+/// Parses a double like Redis's `getDoubleFromObject` (strtod, no spaces, no NaN).
+pub fn parse_f64(arg: &[u8]) -> Option<f64> {
+    let s = std::str::from_utf8(arg).ok()?;
+    if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let lower = s.to_ascii_lowercase();
+    let body = lower.trim_start_matches(['+', '-']);
+    if body.starts_with("nan") {
+        return None;
+    }
+    // strtod accepts "inf"/"infinity" but Rust also accepts them; both agree.
+    let v: f64 = s.parse().ok()?;
+    (!v.is_nan()).then_some(v)
+}
+
+/// Parses an integer like Redis's `getLongLongFromObject`.
+pub fn parse_i64(arg: &[u8]) -> Option<i64> {
+    crate::util::parse_canonical_i64(arg)
+}
+
+/// Parses a blocking command's timeout (seconds, fractions allowed) into an
+/// absolute deadline in ms (0 = forever), or the error Redis replies with.
+pub fn parse_timeout(arg: &[u8], now_ms: u64) -> Result<u64, &'static str> {
+    let secs = parse_f64(arg).ok_or("ERR timeout is not a float or out of range")?;
+    if secs < 0.0 {
+        return Err("ERR timeout is negative");
+    }
+    let ms = secs * 1000.0;
+    if !ms.is_finite() || ms > (i64::MAX / 2) as f64 {
+        return Err("ERR timeout is out of range");
+    }
+    let ms = ms.ceil() as u64;
+    Ok(if ms == 0 {
+        0
+    } else {
+        now_ms.saturating_add(ms)
+    })
+}
+
+/// Asks the server to park the client on `keys` (no reply is written).
+pub fn block_on(ctx: &mut ExecCtx<'_>, keys: &[&[u8]], deadline_ms: u64) {
+    ctx.block = Some(BlockRequest {
+        keys: keys.iter().map(|k| ByteStr::from_slice(k)).collect(),
+        deadline_ms,
+    });
+}
+
+/// Options of HSCAN/SSCAN/ZSCAN after the cursor.
+pub struct ScanArgs<'a> {
+    pub pattern: Option<&'a [u8]>,
+}
+
+/// Parses `<cursor> [MATCH pattern] [COUNT n]`; on error writes it and returns None.
+pub fn parse_scan<'a>(out: &mut ReplyWriter, args: &[&'a [u8]]) -> Option<(u64, ScanArgs<'a>)> {
+    let cursor = match std::str::from_utf8(args[0])
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+    {
+        Some(c) => c,
+        None => {
+            out.error("ERR invalid cursor");
+            return None;
+        }
+    };
+    let mut pattern = None;
+    let mut i = 1;
+    while i < args.len() {
+        let opt = args[i];
+        if i + 1 >= args.len() {
+            out.error(ERR_SYNTAX);
+            return None;
+        }
+        if opt.eq_ignore_ascii_case(b"match") {
+            pattern = Some(args[i + 1]).filter(|p| *p != b"*");
+        } else if opt.eq_ignore_ascii_case(b"count") {
+            match parse_i64(args[i + 1]) {
+                None => {
+                    out.error(ERR_NOT_INT);
+                    return None;
+                }
+                Some(n) if n < 1 => {
+                    out.error(ERR_SYNTAX);
+                    return None;
+                }
+                Some(_) => {}
+            }
+        } else {
+            out.error(ERR_SYNTAX);
+            return None;
+        }
+        i += 2;
+    }
+    Some((cursor, ScanArgs { pattern }))
+}
+
+/// Writes a scan reply that returns every element at once with cursor 0.
+///
+/// Redis does this for compact encodings; ringkv also does it for large
+/// ones (hashbrown offers no rehash-stable cursor), which satisfies SCAN's
+/// guarantees at the cost of one large reply.
+/// `items` yields groups (a field and its value, a member and its score)
+/// whose first element is matched against the pattern.
+pub fn write_scan_all<'i>(
+    out: &mut ReplyWriter,
+    pattern: Option<&[u8]>,
+    group: usize,
+    items: impl Iterator<Item = SmallVec<[std::borrow::Cow<'i, [u8]>; 2]>>,
+) {
+    let kept: Vec<_> = items
+        .filter(|g| pattern.is_none_or(|p| glob_match(p, &g[0], false)))
+        .collect();
+    out.array(2);
+    out.bulk(b"0");
+    out.array(kept.len() * group);
+    for g in &kept {
+        for e in g {
+            out.bulk(e);
+        }
+    }
+}
+
+/// Redis's `stringmatchlen`: `*`, `?`, `[...]` with ranges and `^`, `\` escapes.
+// TODO(glob): replace with crate::glob once the keys branch lands it.
+pub fn glob_match(pat: &[u8], s: &[u8], nocase: bool) -> bool {
+    let eq = |a: u8, b: u8| {
+        if nocase {
+            a.eq_ignore_ascii_case(&b)
+        } else {
+            a == b
+        }
+    };
+    let (mut p, mut i) = (0, 0);
+    while p < pat.len() {
+        match pat[p] {
+            b'*' => {
+                while p + 1 < pat.len() && pat[p + 1] == b'*' {
+                    p += 1;
+                }
+                if p + 1 == pat.len() {
+                    return true;
+                }
+                for start in i..=s.len() {
+                    if glob_match(&pat[p + 1..], &s[start..], nocase) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            b'?' => {
+                if i >= s.len() {
+                    return false;
+                }
+                i += 1;
+            }
+            b'[' => {
+                if i >= s.len() {
+                    return false;
+                }
+                p += 1;
+                let not = p < pat.len() && pat[p] == b'^';
+                if not {
+                    p += 1;
+                }
+                let mut matched = false;
+                loop {
+                    if p >= pat.len() {
+                        p -= 1;
+                        break;
+                    }
+                    if pat[p] == b'\\' && p + 2 < pat.len() {
+                        p += 1;
+                        if eq(pat[p], s[i]) {
+                            matched = true;
+                        }
+                    } else if pat[p] == b']' {
+                        break;
+                    } else if p + 2 < pat.len() && pat[p + 1] == b'-' {
+                        let (mut lo, mut hi) = (pat[p], pat[p + 2]);
+                        if lo > hi {
+                            std::mem::swap(&mut lo, &mut hi);
+                        }
+                        let c = s[i];
+                        let in_range = if nocase {
+                            let c = c.to_ascii_lowercase();
+                            c >= lo.to_ascii_lowercase() && c <= hi.to_ascii_lowercase()
+                        } else {
+                            c >= lo && c <= hi
+                        };
+                        if in_range {
+                            matched = true;
+                        }
+                        p += 2;
+                    } else if eq(pat[p], s[i]) {
+                        matched = true;
+                    }
+                    p += 1;
+                }
+                if not {
+                    matched = !matched;
+                }
+                if !matched {
+                    return false;
+                }
+                i += 1;
+            }
+            b'\\' if p + 1 < pat.len() => {
+                p += 1;
+                if i >= s.len() || !eq(pat[p], s[i]) {
+                    return false;
+                }
+                i += 1;
+            }
+            c => {
+                if i >= s.len() || !eq(c, s[i]) {
+                    return false;
+                }
+                i += 1;
+            }
+        }
+        p += 1;
+    }
+    i == s.len()
+}
+
+/// Count argument of a random-pick command (HRANDFIELD/SRANDMEMBER/ZRANDMEMBER).
+pub fn parse_count(out: &mut ReplyWriter, arg: &[u8]) -> Option<i64> {
+    let n = parse_i64(arg);
+    if n.is_none() {
+        out.error(ERR_NOT_INT);
+    }
+    n
+}
+
+/// Resolves Redis's inclusive `start..=end` range with negative indexes
+/// against `len`; None when the range is empty.
+pub fn resolve_range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut s = if start < 0 { len + start } else { start };
+    let mut e = if end < 0 { len + end } else { end };
+    if s < 0 {
+        s = 0;
+    }
+    if s > e || s >= len {
+        return None;
+    }
+    if e >= len {
+        e = len - 1;
+    }
+    Some((s as usize, e as usize))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod testkit {
+    //! A minimal command harness: runs commands through the same path the
+    //! server uses (spec lookup, slot locks, ExecCtx::run).
+    // TODO(testkit): swap for the shared harness from the strings branch.
+
+    use crate::exec::{BlockRequest, ExecCtx, Locks, Propagation};
+    use crate::reply::{Protocol, ReplyWriter};
+    use crate::stats::ThreadStats;
+    use crate::Keyspace;
+
+    pub struct Kit {
+        pub ks: Keyspace,
+        pub stats: ThreadStats,
+        pub prop: Propagation,
+        pub proto: Protocol,
+        pub in_multi: bool,
+        /// Block request of the last command.
+        pub block: Option<BlockRequest>,
+        /// Ready keys signalled by the last command.
+        pub ready: Vec<Vec<u8>>,
+    }
+
+    impl Kit {
+        pub fn new() -> Kit {
+            Kit {
+                ks: Keyspace::new(16),
+                stats: ThreadStats::default(),
+                prop: Propagation::default(),
+                proto: Protocol::Resp2,
+                in_multi: false,
+                block: None,
+                ready: Vec::new(),
+            }
+        }
+
+        /// Runs a command (space-separated words) and returns its reply bytes.
+        pub fn run(&mut self, line: &str) -> String {
+            let words: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            self.run_args(&words)
+        }
+
+        pub fn run_args(&mut self, args: &[&[u8]]) -> String {
+            let name = String::from_utf8_lossy(args[0]).to_lowercase();
+            let spec = crate::cmd::all()
+                .find(|s| s.name == name)
+                .unwrap_or_else(|| panic!("unknown command {name}"));
+            if !spec.arity_ok(args.len()) {
+                return format!(
+                    "-ERR wrong number of arguments for '{}' command\r\n",
+                    spec.name
+                );
+            }
+            let mut out = ReplyWriter::new(self.proto);
+            self.prop.clear();
+            let locks = Locks::for_command(&self.ks, spec, args);
+            let mut ctx = ExecCtx::new(&self.ks, 0, &mut out, &self.stats, &mut self.prop, locks);
+            ctx.in_multi = self.in_multi;
+            ctx.run(spec, args);
+            self.block = ctx.block.take();
+            self.ready = ctx.ready_keys.iter().map(|(_, k)| k.to_vec()).collect();
+            drop(ctx);
+            String::from_utf8_lossy(out.bytes()).into_owned()
+        }
+
+        /// The propagated commands of the last run, as space-joined words.
+        pub fn propagated(&self) -> Vec<String> {
+            let text = String::from_utf8_lossy(&self.prop.buf).into_owned();
+            let mut cmds = Vec::new();
+            let mut lines = text.split("\r\n");
+            while let Some(h) = lines.next() {
+                let Some(n) = h.strip_prefix('*') else { break };
+                let n: usize = n.parse().unwrap();
+                let mut words = Vec::new();
+                for _ in 0..n {
+                    lines.next();
+                    words.push(lines.next().unwrap().to_string());
+                }
+                cmds.push(words.join(" "));
+            }
+            cmds
+        }
+    }
+
+    /// RESP for an array of bulk strings.
+    pub fn bulks(items: &[&str]) -> String {
+        let mut s = format!("*{}\r\n", items.len());
+        for i in items {
+            s += &format!("${}\r\n{}\r\n", i.len(), i);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob_match(b"f*", b"foo", false));
+        assert!(glob_match(b"f?o", b"foo", false));
+        assert!(!glob_match(b"f?o", b"fooo", false));
+        assert!(glob_match(b"[a-c]x", b"bx", false));
+        assert!(glob_match(b"[^a-c]x", b"dx", false));
+        assert!(glob_match(b"\\*", b"*", false));
+        assert!(!glob_match(b"\\*", b"a", false));
+        assert!(glob_match(b"*a*b", b"xxaxxb", false));
+    }
+
+    #[test]
+    fn floats_and_timeouts() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"nan"), None);
+        assert_eq!(parse_f64(b" 1"), None);
+        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_timeout(b"0", 5), Ok(0));
+        assert_eq!(parse_timeout(b"0.5", 5), Ok(505));
+        assert_eq!(parse_timeout(b"-1", 5), Err("ERR timeout is negative"));
+        assert_eq!(
+            parse_timeout(b"x", 5),
+            Err("ERR timeout is not a float or out of range")
+        );
+    }
+
+    #[test]
+    fn ranges() {
+        assert_eq!(resolve_range(0, -1, 3), Some((0, 2)));
+        assert_eq!(resolve_range(-100, 100, 3), Some((0, 2)));
+        assert_eq!(resolve_range(2, 1, 3), None);
+        assert_eq!(resolve_range(5, 10, 3), None);
+        assert_eq!(resolve_range(0, 0, 0), None);
+    }
+}

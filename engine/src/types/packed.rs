@@ -1,0 +1,227 @@
+//! A packed sequence of byte strings in one contiguous buffer: the compact
+//! form behind small hashes, sorted sets and list nodes (Redis's listpack
+//! plays the same role). Each entry is a LEB128 length followed by its bytes,
+//! so a 10-field hash of short strings costs a couple of hundred bytes in a
+//! single allocation instead of twenty.
+//!
+//! Offsets handed out by [`Packed::iter_offsets`] point at an entry's length
+//! prefix and stay valid until the next mutation.
+
+/// A contiguous sequence of byte-string entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Packed {
+    buf: Vec<u8>,
+}
+
+fn varint_len(n: usize) -> usize {
+    let mut len = 1;
+    let mut n = n >> 7;
+    while n > 0 {
+        len += 1;
+        n >>= 7;
+    }
+    len
+}
+
+fn write_varint(out: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+impl Packed {
+    pub fn new() -> Packed {
+        Packed::default()
+    }
+
+    /// Bytes used by the entries (what the node-size limits count).
+    pub fn byte_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Bytes an entry of `len` bytes occupies.
+    pub fn entry_size(len: usize) -> usize {
+        varint_len(len) + len
+    }
+
+    /// The entry at `off` and the offset of the next one.
+    pub fn entry_at(&self, off: usize) -> (&[u8], usize) {
+        let mut len = 0usize;
+        let mut shift = 0;
+        let mut p = off;
+        loop {
+            let b = self.buf[p];
+            p += 1;
+            len |= ((b & 0x7f) as usize) << shift;
+            if b & 0x80 == 0 {
+                break;
+            }
+            shift += 7;
+        }
+        debug_assert!(p + len <= self.buf.len(), "packed entry overruns buffer");
+        (&self.buf[p..p + len], p + len)
+    }
+
+    /// Entries in order.
+    pub fn iter(&self) -> PackedIter<'_> {
+        PackedIter { p: self, off: 0 }
+    }
+
+    /// Entries with their offsets.
+    pub fn iter_offsets(&self) -> impl Iterator<Item = (usize, &[u8])> + '_ {
+        let mut off = 0;
+        std::iter::from_fn(move || {
+            if off >= self.buf.len() {
+                return None;
+            }
+            let (e, next) = self.entry_at(off);
+            let at = off;
+            off = next;
+            Some((at, e))
+        })
+    }
+
+    fn encode(entry: &[u8]) -> Vec<u8> {
+        let mut v = Vec::with_capacity(Packed::entry_size(entry.len()));
+        write_varint(&mut v, entry.len());
+        v.extend_from_slice(entry);
+        v
+    }
+
+    pub fn push_back(&mut self, entry: &[u8]) {
+        // Exact growth: a compact collection must not carry Vec's doubling slack.
+        self.buf.reserve_exact(Packed::entry_size(entry.len()));
+        write_varint(&mut self.buf, entry.len());
+        self.buf.extend_from_slice(entry);
+    }
+
+    /// Inserts `entry` so that it starts at byte `off` (an entry boundary or the end).
+    pub fn insert_at(&mut self, off: usize, entry: &[u8]) {
+        debug_assert!(off <= self.buf.len());
+        let enc = Packed::encode(entry);
+        self.buf.reserve_exact(enc.len());
+        self.buf.splice(off..off, enc);
+    }
+
+    pub fn push_front(&mut self, entry: &[u8]) {
+        self.insert_at(0, entry);
+    }
+
+    /// Removes the bytes `start..end` (whole entries).
+    pub fn remove_range(&mut self, start: usize, end: usize) {
+        self.buf.drain(start..end);
+        if self.buf.capacity() > self.buf.len() * 2 + 64 {
+            self.buf.shrink_to_fit();
+        }
+    }
+
+    /// Replaces the entry at `off` with `entry`.
+    pub fn replace_at(&mut self, off: usize, entry: &[u8]) {
+        let (_, next) = self.entry_at(off);
+        let enc = Packed::encode(entry);
+        self.buf.splice(off..next, enc);
+    }
+
+    /// Offset where the last entry starts, if any.
+    pub fn last_offset(&self) -> Option<usize> {
+        self.iter_offsets().last().map(|(o, _)| o)
+    }
+
+    /// Offset just past the end.
+    pub fn end_offset(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Splits off the entries from byte `off` on into a new buffer.
+    pub fn split_off(&mut self, off: usize) -> Packed {
+        let tail = self.buf.split_off(off);
+        self.buf.shrink_to_fit();
+        Packed { buf: tail }
+    }
+
+    /// Heap bytes held (for MEMORY USAGE-style estimates).
+    pub fn allocated_bytes(&self) -> usize {
+        self.buf.capacity()
+    }
+}
+
+/// Iterator over a [`Packed`]'s entries.
+pub struct PackedIter<'a> {
+    p: &'a Packed,
+    off: usize,
+}
+
+impl<'a> Iterator for PackedIter<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.off >= self.p.buf.len() {
+            return None;
+        }
+        let (e, next) = self.p.entry_at(self.off);
+        self.off = next;
+        Some(e)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn long_entries_use_multibyte_lengths() {
+        let mut p = Packed::new();
+        let big = vec![7u8; 300];
+        p.push_back(b"a");
+        p.push_back(&big);
+        p.push_front(b"");
+        let v: Vec<_> = p.iter().collect();
+        assert_eq!(v, vec![&b""[..], &b"a"[..], &big[..]]);
+        assert_eq!(p.byte_len(), 1 + 2 + 2 + 300);
+    }
+
+    proptest! {
+        #[test]
+        fn model(ops in proptest::collection::vec((0u8..4, any::<u8>(), proptest::collection::vec(any::<u8>(), 0..200)), 0..60)) {
+            let mut p = Packed::new();
+            let mut m: Vec<Vec<u8>> = Vec::new();
+            for (op, idx, data) in ops {
+                let offs: Vec<usize> = p.iter_offsets().map(|(o, _)| o).collect();
+                match op {
+                    0 => { p.push_back(&data); m.push(data); }
+                    1 => {
+                        let i = idx as usize % (m.len() + 1);
+                        let off = offs.get(i).copied().unwrap_or(p.end_offset());
+                        p.insert_at(off, &data);
+                        m.insert(i, data);
+                    }
+                    2 if !m.is_empty() => {
+                        let i = idx as usize % m.len();
+                        let end = offs.get(i + 1).copied().unwrap_or(p.end_offset());
+                        p.remove_range(offs[i], end);
+                        m.remove(i);
+                    }
+                    3 if !m.is_empty() => {
+                        let i = idx as usize % m.len();
+                        p.replace_at(offs[i], &data);
+                        m[i] = data;
+                    }
+                    _ => {}
+                }
+                let got: Vec<Vec<u8>> = p.iter().map(|e| e.to_vec()).collect();
+                prop_assert_eq!(&got, &m);
+            }
+        }
+    }
+}

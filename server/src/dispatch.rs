@@ -1,0 +1,314 @@
+//! From a framed request to a reply: command lookup, arity and auth checks,
+//! MULTI queueing, slot locking and execution, blocking, statistics.
+//! The order of checks follows Redis 7.0's `processCommand`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+use ringkv_engine::command::{lowercase_name, CommandFlags, CommandSpec, EngineFn};
+use ringkv_engine::exec::{ExecCtx, Locks, Propagation};
+use ringkv_engine::keyspace::SlotData;
+use ringkv_engine::reply::ReplyWriter;
+use ringkv_engine::stats::ThreadStats;
+use ringkv_engine::ByteStr;
+
+use crate::blocking::Waiter;
+use crate::client::{BlockedState, Client};
+use crate::shared::{CommandStat, Shared};
+
+/// A server-level command: it needs the connection, not just the keyspace.
+pub type ServerFn = fn(&mut CmdCtx<'_>, &[&[u8]]);
+
+#[derive(Debug, Clone, Copy)]
+pub enum Exec {
+    Engine(EngineFn),
+    Server(ServerFn),
+}
+
+pub type Command = CommandSpec<Exec>;
+
+/// Visits every slot while a transaction already holds them all.
+pub trait SlotVisitor {
+    fn visit_slots(&mut self, f: &mut dyn FnMut(&mut SlotData));
+}
+
+impl SlotVisitor for ExecCtx<'_> {
+    fn visit_slots(&mut self, f: &mut dyn FnMut(&mut SlotData)) {
+        self.for_each_slot(f)
+    }
+}
+
+/// The unified command table (engine data commands + server commands).
+pub struct Table {
+    pub commands: Vec<Command>,
+    by_name: HashMap<&'static str, usize>,
+}
+
+impl Table {
+    pub fn lookup(&self, name: &[u8]) -> Option<(usize, &Command)> {
+        let mut buf = [0u8; 32];
+        let lower = lowercase_name(name, &mut buf)?;
+        let idx = *self.by_name.get(lower)?;
+        Some((idx, &self.commands[idx]))
+    }
+}
+
+pub fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut commands: Vec<Command> = ringkv_engine::cmd::all()
+            .map(|s| CommandSpec {
+                name: s.name,
+                arity: s.arity,
+                flags: s.flags,
+                first_key: s.first_key,
+                last_key: s.last_key,
+                step: s.step,
+                movable_keys: s.movable_keys,
+                group: s.group,
+                summary: s.summary,
+                since: s.since,
+                handler: Exec::Engine(s.handler),
+            })
+            .collect();
+        commands.extend(crate::commands::all());
+        let by_name = commands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name, i))
+            .collect();
+        Table { commands, by_name }
+    })
+}
+
+/// Per io-thread state the dispatcher uses.
+pub struct Worker {
+    pub thread: usize,
+    pub stats: Arc<ThreadStats>,
+    pub prop: Propagation,
+    /// Calls per command index, readable by INFO from other threads.
+    pub cmd_stats: Arc<Mutex<Vec<CommandStat>>>,
+}
+
+impl Worker {
+    pub fn new(thread: usize, shared: &Shared) -> Worker {
+        let stats = shared.thread_stats[thread].clone();
+        let cmd_stats = shared.command_stats[thread].clone();
+        Worker {
+            thread,
+            stats,
+            prop: Propagation::default(),
+            cmd_stats,
+        }
+    }
+}
+
+/// What a server command can reach.
+pub struct CmdCtx<'a> {
+    pub shared: &'a Shared,
+    pub client: &'a mut Client,
+    pub out: &'a mut ReplyWriter,
+    pub worker: &'a mut Worker,
+    /// Inside EXEC with every slot locked: the way to see the keyspace.
+    pub slots: Option<&'a mut dyn SlotVisitor>,
+}
+
+impl CmdCtx<'_> {
+    /// Keys and volatile keys per database, safe inside EXEC.
+    pub fn db_sizes(&mut self) -> Vec<(usize, usize)> {
+        match self.slots.as_mut() {
+            None => self.shared.keyspace.db_sizes(),
+            Some(v) => {
+                let mut sizes = vec![(0, 0); self.shared.keyspace.db_count()];
+                v.visit_slots(&mut |s| {
+                    for (i, d) in s.dbs() {
+                        if let Some(e) = sizes.get_mut(i) {
+                            e.0 += d.len();
+                            e.1 += d.volatile_len();
+                        }
+                    }
+                });
+                sizes
+            }
+        }
+    }
+}
+
+pub fn arity_error(name: &str) -> String {
+    format!("ERR wrong number of arguments for '{name}' command")
+}
+
+fn unknown_command_error(args: &[&[u8]]) -> String {
+    let mut rest = String::new();
+    for a in &args[1..] {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        let s = String::from_utf8_lossy(a);
+        let s: String = s.chars().take(room).collect();
+        rest.push_str(&format!("'{s}' "));
+    }
+    let name = String::from_utf8_lossy(args[0]);
+    let name: String = name.chars().take(128).collect();
+    format!("ERR unknown command '{name}', with args beginning with: {rest}")
+}
+
+/// Runs one request from a client.
+pub fn process_command(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
+    debug_assert!(!args.is_empty());
+    let now = ringkv_engine::clock::now_ms();
+    ctx.client
+        .meta
+        .last_interaction_ms
+        .store(now, Ordering::Relaxed);
+    let Some((idx, cmd)) = table().lookup(args[0]) else {
+        reject(ctx, &unknown_command_error(args));
+        return;
+    };
+    if !cmd.arity_ok(args.len()) {
+        reject(ctx, &arity_error(cmd.name));
+        return;
+    }
+    if !ctx.client.authenticated && !cmd.flags.contains(CommandFlags::NO_AUTH) {
+        reject(ctx, "NOAUTH Authentication required.");
+        return;
+    }
+    if ctx.client.multi.is_some() && !is_multi_control(cmd.name) {
+        if cmd.flags.contains(CommandFlags::NO_MULTI) {
+            reject(ctx, "ERR Command not allowed inside a transaction");
+            return;
+        }
+        if let Some(m) = ctx.client.multi.as_mut() {
+            m.queued.push(args.iter().map(|a| a.to_vec()).collect());
+        }
+        ctx.out.simple("QUEUED");
+        return;
+    }
+    call(ctx, idx, cmd, args);
+}
+
+fn is_multi_control(name: &str) -> bool {
+    matches!(
+        name,
+        "exec" | "discard" | "multi" | "watch" | "quit" | "reset"
+    )
+}
+
+/// A command refused before running; inside MULTI it also dooms EXEC.
+fn reject(ctx: &mut CmdCtx<'_>, msg: &str) {
+    if let Some(m) = ctx.client.multi.as_mut() {
+        m.errored = true;
+    }
+    ctx.out.error(msg);
+    let n = ctx.out.take_error_count();
+    for _ in 0..n {
+        ctx.shared.record_error(ctx.out.last_error_prefix());
+    }
+}
+
+/// Executes a command that passed all checks, recording its statistics.
+pub fn call(ctx: &mut CmdCtx<'_>, idx: usize, cmd: &'static Command, args: &[&[u8]]) {
+    let started = Instant::now();
+    *ctx.client.meta.last_cmd.lock() = cmd.name;
+    match cmd.handler {
+        Exec::Engine(f) => run_engine(ctx, cmd, f, args),
+        Exec::Server(f) => f(ctx, args),
+    }
+    let usec = started.elapsed().as_micros() as u64;
+    let errors = ctx.out.take_error_count();
+    for _ in 0..errors {
+        ctx.shared.record_error(ctx.out.last_error_prefix());
+    }
+    let mut stats = ctx.worker.cmd_stats.lock();
+    if let Some(s) = stats.get_mut(idx) {
+        s.calls += 1;
+        s.usec += usec;
+        if errors > 0 {
+            s.failed_calls += 1;
+        }
+    }
+    ThreadStats::bump(&ctx.worker.stats.commands_processed, 1);
+}
+
+fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) {
+    let shared = ctx.shared;
+    let ks = &shared.keyspace;
+    let locks = Locks::for_command(ks, cmd, args);
+    let worker = &mut *ctx.worker;
+    worker.prop.clear();
+    let mut exec = ExecCtx::new(
+        ks,
+        ctx.client.db,
+        ctx.out,
+        &worker.stats,
+        &mut worker.prop,
+        locks,
+    );
+    exec.run_fn(f, args);
+    let ready = std::mem::take(&mut exec.ready_keys);
+    if let Some(req) = exec.block.take() {
+        // Registered while the slot locks are still held: see blocking.rs.
+        shared.blocked.register(Waiter {
+            client_id: ctx.client.id(),
+            thread: worker.thread,
+            db: ctx.client.db,
+            proto: exec.out.proto(),
+            args: args.iter().map(|a| a.to_vec()).collect(),
+            keys: req.keys.iter().map(|k| k.to_vec()).collect(),
+        });
+        ctx.client.blocked = Some(BlockedState {
+            deadline_ms: req.deadline_ms,
+            timeout_reply_null_array: true,
+        });
+        ctx.client.meta.blocked.store(true, Ordering::Relaxed);
+    }
+    drop(exec);
+    crate::persist::after_write(shared, &mut worker.prop);
+    if !ready.is_empty() {
+        serve_ready_keys(shared, worker, ready.into_iter().collect());
+    }
+}
+
+/// Serves clients blocked on keys that just received data, in arrival order,
+/// running their commands here and posting the replies to their threads.
+pub fn serve_ready_keys(
+    shared: &Shared,
+    worker: &mut Worker,
+    mut ready: VecDeque<(usize, ByteStr)>,
+) {
+    if shared.blocked.is_empty() {
+        return;
+    }
+    let ks = &shared.keyspace;
+    while let Some((db, key)) = ready.pop_front() {
+        while let Some(w) = shared.blocked.take_first_for_key(db, &key) {
+            let args: Vec<&[u8]> = w.args.iter().map(|a| a.as_slice()).collect();
+            let Some((_, cmd)) = table().lookup(args[0]) else {
+                continue;
+            };
+            let Exec::Engine(f) = cmd.handler else {
+                continue;
+            };
+            let mut out = ReplyWriter::new(w.proto);
+            let mut prop = Propagation::default();
+            let locks = Locks::for_command(ks, cmd, &args);
+            let mut exec = ExecCtx::new(ks, w.db, &mut out, &worker.stats, &mut prop, locks);
+            exec.run_fn(f, &args);
+            let blocked_again = exec.block.take().is_some();
+            let chained = std::mem::take(&mut exec.ready_keys);
+            if blocked_again {
+                shared.blocked.put_back(w);
+                drop(exec);
+                break;
+            }
+            drop(exec);
+            crate::persist::after_write(shared, &mut prop);
+            ready.extend(chained);
+            shared.deliver(w.thread, w.client_id, out.bytes().to_vec());
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! One io-thread's side of the event loop: turns a connection's input bytes
+//! into commands and replies, and handles cross-thread events (replies for
+//! unblocked clients, CLIENT KILL) and timers (blocking timeouts).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use ringkv_engine::reply::{Protocol, ReplyWriter};
+use ringkv_uring_io::net::ConnInfo;
+use ringkv_uring_io::{ConnId, ConnIo, ConnSet, Handler};
+
+use crate::client::{Client, ClientMeta};
+use crate::commands::transaction::unwatch_all;
+use crate::dispatch::{process_command, CmdCtx, Worker};
+use crate::resp::{Limits, Parsed, Parser};
+use crate::shared::Shared;
+
+/// A connection's thread-local state.
+pub struct Conn {
+    client: Client,
+    parser: Parser,
+    out: ReplyWriter,
+}
+
+pub struct WorkerHandler {
+    shared: Arc<Shared>,
+    worker: Worker,
+    by_client: HashMap<u64, ConnId>,
+}
+
+impl WorkerHandler {
+    pub fn new(shared: Arc<Shared>, thread: usize) -> WorkerHandler {
+        let worker = Worker::new(thread, &shared);
+        WorkerHandler {
+            shared,
+            worker,
+            by_client: HashMap::new(),
+        }
+    }
+
+    /// Runs every complete command in the input buffer, stopping early when
+    /// the client blocks or asks to close.
+    fn process_input(&mut self, conn: &mut Conn, io: &mut ConnIo) {
+        let shared = &*self.shared;
+        let (bulk_bytes_max, query_buffer_limit) = {
+            let s = shared.settings.read();
+            (s.proto_max_bulk_len, s.client_query_buffer_limit)
+        };
+        std::mem::swap(conn.out.buffer_mut(), &mut io.output);
+        let out_before = conn.out.len();
+        let mut pos = 0;
+        while conn.client.blocked.is_none() && !conn.client.close_after_reply {
+            let limits = Limits {
+                bulk_bytes_max,
+                authenticated: conn.client.authenticated,
+            };
+            match conn.parser.parse(&io.input[pos..], limits) {
+                Parsed::Command { consumed } => {
+                    let args = conn.parser.args(&io.input[pos..]);
+                    let mut ctx = CmdCtx {
+                        shared,
+                        client: &mut conn.client,
+                        out: &mut conn.out,
+                        worker: &mut self.worker,
+                        slots: None,
+                    };
+                    process_command(&mut ctx, &args);
+                    pos += consumed;
+                }
+                Parsed::Empty { consumed } => pos += consumed,
+                Parsed::Incomplete => break,
+                Parsed::Error(msg) => {
+                    conn.out.error(&format!("ERR {msg}"));
+                    shared.record_error(b"ERR");
+                    tracing::debug!(client = conn.client.id(), "protocol error: {msg}");
+                    conn.client.close_after_reply = true;
+                    pos = io.input.len();
+                }
+            }
+        }
+        shared
+            .stats
+            .total_net_input_bytes
+            .fetch_add(pos as u64, Ordering::Relaxed);
+        io.input.drain(..pos);
+        if io.input.len() > query_buffer_limit {
+            tracing::warn!(
+                client = conn.client.id(),
+                "closing client that reached max query buffer length"
+            );
+            io.close_now = true;
+        }
+        if conn.client.close_after_reply {
+            io.close_after_flush = true;
+        }
+        io.pause_input = conn.client.blocked.is_some();
+        shared
+            .stats
+            .total_net_output_bytes
+            .fetch_add((conn.out.len() - out_before) as u64, Ordering::Relaxed);
+        std::mem::swap(conn.out.buffer_mut(), &mut io.output);
+    }
+
+    fn unblock(conn: &mut Conn) {
+        conn.client.blocked = None;
+        conn.client.meta.blocked.store(false, Ordering::Relaxed);
+    }
+
+    fn handle_deliveries(&mut self, conns: &mut dyn ConnSet<Conn>) {
+        let deliveries = match self.shared.mailboxes.get(self.worker.thread) {
+            Some(m) => std::mem::take(&mut *m.lock()),
+            None => return,
+        };
+        for d in deliveries {
+            let Some(&id) = self.by_client.get(&d.client_id) else {
+                continue;
+            };
+            if let Some((conn, io)) = conns.get_mut(id) {
+                Self::unblock(conn);
+                io.output.extend_from_slice(&d.reply);
+                self.process_input(conn, io);
+            }
+        }
+    }
+}
+
+impl Handler for WorkerHandler {
+    type Conn = Conn;
+
+    fn open(&mut self, info: ConnInfo, io: &mut ConnIo) -> Option<Conn> {
+        let shared = &*self.shared;
+        let (maxclients, needs_auth) = {
+            let s = shared.settings.read();
+            (s.maxclients, s.requirepass.is_some())
+        };
+        shared
+            .stats
+            .total_connections_received
+            .fetch_add(1, Ordering::Relaxed);
+        if shared.connected_clients.load(Ordering::Relaxed) >= maxclients {
+            io.output
+                .extend_from_slice(b"-ERR max number of clients reached\r\n");
+            shared
+                .stats
+                .rejected_connections
+                .fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        shared.connected_clients.fetch_add(1, Ordering::Relaxed);
+        let id = shared.next_client_id.fetch_add(1, Ordering::Relaxed);
+        let now = ringkv_engine::clock::now_ms();
+        let meta = Arc::new(ClientMeta {
+            id,
+            thread: self.worker.thread,
+            conn: info.id,
+            addr: info.peer.to_string(),
+            laddr: info.local.to_string(),
+            fd: info.fd,
+            created_ms: now,
+            name: Mutex::new(Vec::new()),
+            lib_name: Mutex::new(Vec::new()),
+            lib_ver: Mutex::new(Vec::new()),
+            db: AtomicUsize::new(0),
+            resp: AtomicU8::new(2),
+            last_interaction_ms: AtomicU64::new(now),
+            last_cmd: Mutex::new("NULL"),
+            kill: AtomicBool::new(false),
+            in_multi: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
+        });
+        shared.clients.lock().insert(id, meta.clone());
+        self.by_client.insert(id, info.id);
+        Some(Conn {
+            client: Client::new(meta, needs_auth),
+            parser: Parser::default(),
+            out: ReplyWriter::new(Protocol::Resp2),
+        })
+    }
+
+    fn input(&mut self, conn: &mut Conn, io: &mut ConnIo) {
+        if conn.client.blocked.is_some() {
+            return;
+        }
+        self.process_input(conn, io);
+    }
+
+    fn wake(&mut self, conns: &mut dyn ConnSet<Conn>) {
+        self.handle_deliveries(conns);
+        conns.for_each(&mut |_, conn, io| {
+            if conn.client.meta.kill.load(Ordering::Acquire) {
+                io.close_now = true;
+            }
+        });
+    }
+
+    fn tick(&mut self, conns: &mut dyn ConnSet<Conn>) {
+        self.handle_deliveries(conns);
+        let now = ringkv_engine::clock::now_ms();
+        let mut timed_out = Vec::new();
+        conns.for_each(&mut |id, conn, io| {
+            if conn.client.meta.kill.load(Ordering::Acquire) {
+                io.close_now = true;
+            }
+            if let Some(b) = &conn.client.blocked {
+                if b.deadline_ms != 0 && b.deadline_ms <= now {
+                    timed_out.push(id);
+                }
+            }
+        });
+        for id in timed_out {
+            let Some((conn, io)) = conns.get_mut(id) else {
+                continue;
+            };
+            // Whoever takes the waiter out of the registry owns its reply.
+            if self.shared.blocked.take(conn.client.id()).is_some() {
+                Self::unblock(conn);
+                let mut w = ReplyWriter::new(conn.out.proto());
+                w.null_array();
+                io.output.extend_from_slice(w.bytes());
+                self.process_input(conn, io);
+            }
+        }
+    }
+
+    fn closed(&mut self, mut conn: Conn) {
+        let shared = &*self.shared;
+        let id = conn.client.id();
+        shared.clients.lock().remove(&id);
+        self.by_client.remove(&id);
+        if conn.client.blocked.is_some() {
+            shared.blocked.take(id);
+        }
+        unwatch_all(shared, &mut conn.client);
+        shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn should_stop(&self) -> bool {
+        self.shared.is_shutting_down()
+    }
+}
