@@ -498,13 +498,9 @@ fn global_commands_work_inside_exec_with_all_slots_held() {
     assert_eq!(t.ks.db_len(0) + t.ks.db_len(1), 0);
 }
 
-/// Plants a list at `l` in db 0 (LPUSH may live in another module).
+/// Puts a list at `l` in db 0 (for WRONGTYPE checks).
 fn plant_list(t: &mut TestEnv) {
-    let mut slot = t.ks.lock_key(b"l");
-    slot.db_mut(0).insert(
-        b"l",
-        crate::keyspace::Entry::new(crate::value::Value::List(Box::default())),
-    );
+    assert_eq!(t.cmd("LPUSH l a"), ":1\r\n");
 }
 
 /// Deterministic commands whose replies must match redis-server byte for byte.

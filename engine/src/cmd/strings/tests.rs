@@ -20,17 +20,7 @@ fn int(i: i64) -> String {
 /// An env with a list at `l` for WRONGTYPE checks.
 fn env() -> TestEnv {
     let mut t = TestEnv::new();
-    let spec = crate::test_support::spec_of(b"lpush");
-    if spec.is_some() {
-        t.cmd("LPUSH l a");
-    } else {
-        // Lists may not be merged yet: plant one directly.
-        let mut slot = t.ks.lock_key(b"l");
-        slot.db_mut(0).insert(
-            b"l",
-            crate::keyspace::Entry::new(crate::value::Value::List(Box::default())),
-        );
-    }
+    plant_list(&mut t);
     t
 }
 
@@ -382,13 +372,9 @@ fn lazy_expiry_on_read() {
     assert!(!t.stored(0, "k"));
 }
 
-/// Plants a list at `l` in db 0 (LPUSH may live in another module).
+/// Puts a list at `l` in db 0 (for WRONGTYPE checks).
 fn plant_list(t: &mut TestEnv) {
-    let mut slot = t.ks.lock_key(b"l");
-    slot.db_mut(0).insert(
-        b"l",
-        crate::keyspace::Entry::new(crate::value::Value::List(Box::default())),
-    );
+    assert_eq!(t.cmd("LPUSH l a"), ":1\r\n");
 }
 
 /// Deterministic commands whose replies must match redis-server byte for byte.
