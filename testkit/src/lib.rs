@@ -153,8 +153,7 @@ impl ServerProcess {
 
     /// What the server printed so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join(format!("{}.log", self.name)))
-            .unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join(format!("{}.log", self.name))).unwrap_or_default()
     }
 
     fn stop_and_collect_output(&mut self) -> String {
@@ -224,12 +223,7 @@ pub fn start_ringkv(binary: &Path, extra: &[&str]) -> ServerProcess {
 }
 
 /// Like [`start_ringkv`] with a chosen port and data directory (restarts).
-pub fn start_ringkv_in(
-    binary: &Path,
-    extra: &[&str],
-    port: u16,
-    dir: tempfile::TempDir,
-) -> ServerProcess {
+pub fn start_ringkv_in(binary: &Path, extra: &[&str], port: u16, dir: tempfile::TempDir) -> ServerProcess {
     let mut args: Vec<String> = vec![
         "serve".into(),
         "--port".into(),
@@ -263,11 +257,7 @@ pub fn raw_exchange(stream: &mut TcpStream, request: &[u8], expect_bytes: usize)
 pub fn run_program(program: &Path, args: &[&str], stdin: Option<&[u8]>) -> (bool, String, String) {
     let mut child = Command::new(program)
         .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
