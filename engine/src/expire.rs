@@ -16,6 +16,13 @@ use crate::keyspace::Keyspace;
 use crate::slot::{SlotId, SLOT_COUNT};
 use crate::value::ByteStr;
 
+/// How often Redis runs the cycle by default (`hz 10`).
+pub const ACTIVE_EXPIRE_CYCLES_PER_SEC: u32 = 10;
+
+/// Redis's slow-cycle budget: 25% of a cycle period at `hz 10`
+/// (`ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC`), i.e. 25 ms.
+pub const ACTIVE_EXPIRE_CYCLE_BUDGET: Duration = Duration::from_millis(25);
+
 /// How many slots are visited between two reads of the clock.
 const SLOTS_PER_TIME_CHECK: usize = 16;
 

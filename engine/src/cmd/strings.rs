@@ -322,6 +322,9 @@ fn mset(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         return wrong_arg_count(ctx, "mset");
     }
     for pair in args[1..].chunks_exact(2) {
+        // Like Redis's setKey lookup: an expired old value is deleted (and
+        // the DEL propagated) before the new one is stored.
+        ctx.expire_if_needed(pair[0]);
         ctx.insert(pair[0], Entry::new(Value::string(pair[1])));
     }
     ctx.out.ok();

@@ -797,3 +797,38 @@ fn propagation_matches_redis_server_aof() {
     assert!(ours.len() >= 40, "{ours:#?}");
     assert!(ours.contains(&"SET k_ex v PXAT <ms>".to_string()));
 }
+
+#[test]
+fn full_scan_returns_the_same_keys_as_redis_server() {
+    use crate::test_support::RealRedis;
+    let Some(mut real) = RealRedis::start() else {
+        return;
+    };
+    let mut t = TestEnv::new();
+    for i in 0..300 {
+        let line = format!("SET user:{i} v");
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        real.run(&args);
+        t.run_bytes(&args);
+    }
+    let full_scan = |run: &mut dyn FnMut(&[&[u8]]) -> Vec<u8>| {
+        let mut cursor = "0".to_string();
+        let mut keys = Vec::new();
+        loop {
+            let line = format!("SCAN {cursor} MATCH user:1* COUNT 7");
+            let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+            let (next, mut batch) = scan_reply(&String::from_utf8_lossy(&run(&args)));
+            keys.append(&mut batch);
+            if next == "0" {
+                break;
+            }
+            cursor = next;
+        }
+        keys.sort();
+        keys
+    };
+    let theirs = full_scan(&mut |a| real.run(a));
+    let ours = full_scan(&mut |a| t.run_bytes(a));
+    assert_eq!(theirs.len(), 111);
+    assert_eq!(ours, theirs);
+}
