@@ -832,3 +832,36 @@ fn full_scan_returns_the_same_keys_as_redis_server() {
     assert_eq!(theirs.len(), 111);
     assert_eq!(ours, theirs);
 }
+
+/// Random glob patterns select the same keys as redis-server's KEYS.
+#[test]
+fn random_patterns_match_redis_server_keys() {
+    use rand::{Rng, SeedableRng};
+    let Some(mut real) = crate::test_support::RealRedis::start() else {
+        return;
+    };
+    let mut t = TestEnv::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x610b);
+    let key_alphabet = b"abAB-]^\\*?[";
+    for _ in 0..200 {
+        let key: Vec<u8> = (0..rng.gen_range(1..7))
+            .map(|_| key_alphabet[rng.gen_range(0..key_alphabet.len())])
+            .collect();
+        let args: [&[u8]; 3] = [b"SET", &key, b"v"];
+        real.run(&args);
+        t.run_bytes(&args);
+    }
+    let pattern_alphabet = b"abAB*?[]^-\\";
+    let mut nonempty = 0;
+    for _ in 0..400 {
+        let pattern: Vec<u8> = (0..rng.gen_range(1..8))
+            .map(|_| pattern_alphabet[rng.gen_range(0..pattern_alphabet.len())])
+            .collect();
+        let args: [&[u8]; 2] = [b"KEYS", &pattern];
+        let theirs = sorted_array(&String::from_utf8_lossy(&real.run(&args)));
+        let ours = sorted_array(&String::from_utf8_lossy(&t.run_bytes(&args)));
+        assert_eq!(ours, theirs, "KEYS {}", String::from_utf8_lossy(&pattern));
+        nonempty += usize::from(!theirs.is_empty());
+    }
+    assert!(nonempty > 50, "patterns select something ({nonempty})");
+}

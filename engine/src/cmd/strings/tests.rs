@@ -543,3 +543,50 @@ fn replies_match_redis_server_resp2() {
 fn replies_match_redis_server_resp3() {
     crate::test_support::assert_same_as_redis(true, &["LPUSH l a"], plant_list, DIFF_SCRIPT);
 }
+
+/// Random INCRBYFLOAT operands of many magnitudes and digit counts give the
+/// same printed results as redis-server (x87 long double arithmetic).
+#[test]
+fn incrbyfloat_random_operands_match_redis_server() {
+    use rand::{Rng, SeedableRng};
+    let Some(mut real) = crate::test_support::RealRedis::start() else {
+        return;
+    };
+    let mut t = TestEnv::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    let mut number = |rng: &mut rand::rngs::StdRng| -> String {
+        let sign = if rng.gen_bool(0.3) { "-" } else { "" };
+        let int_digits: String = (0..rng.gen_range(0..12))
+            .map(|_| char::from(b'0' + rng.gen_range(0..10)))
+            .collect();
+        let frac_digits: String = (0..rng.gen_range(0..25))
+            .map(|_| char::from(b'0' + rng.gen_range(0..10)))
+            .collect();
+        let int_part = if int_digits.is_empty() {
+            "0".to_string()
+        } else {
+            int_digits
+        };
+        let exp = match rng.gen_range(0..4) {
+            0 => format!("e{}", rng.gen_range(-30..30)),
+            1 => format!("e{}", rng.gen_range(-300..300)),
+            _ => String::new(),
+        };
+        format!("{sign}{int_part}.{frac_digits}{exp}")
+    };
+    let mut successes = 0;
+    for i in 0..1500 {
+        let key = format!("f{}", i % 50);
+        let operand = number(&mut rng);
+        let args: [&[u8]; 3] = [b"INCRBYFLOAT", key.as_bytes(), operand.as_bytes()];
+        let want = real.run(&args);
+        let got = t.run_bytes(&args);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want),
+            "INCRBYFLOAT {key} {operand}"
+        );
+        successes += usize::from(want.starts_with(b"$"));
+    }
+    assert!(successes > 1000, "mostly real additions ({successes})");
+}
