@@ -554,7 +554,7 @@ fn incrbyfloat_random_operands_match_redis_server() {
     };
     let mut t = TestEnv::new();
     let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
-    let mut number = |rng: &mut rand::rngs::StdRng| -> String {
+    let number = |rng: &mut rand::rngs::StdRng| -> String {
         let sign = if rng.gen_bool(0.3) { "-" } else { "" };
         let int_digits: String = (0..rng.gen_range(0..12))
             .map(|_| char::from(b'0' + rng.gen_range(0..10)))
