@@ -590,3 +590,44 @@ fn incrbyfloat_random_operands_match_redis_server() {
     }
     assert!(successes > 1000, "mostly real additions ({successes})");
 }
+
+/// LCS on random strings matches redis-server, ranges included.
+#[test]
+fn lcs_random_strings_match_redis_server() {
+    use rand::{Rng, SeedableRng};
+    let Some(mut real) = crate::test_support::RealRedis::start() else {
+        return;
+    };
+    let mut t = TestEnv::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x1c5);
+    for _ in 0..150 {
+        let mut word = || -> String {
+            (0..rng.gen_range(0..20))
+                .map(|_| char::from(b"abc"[rng.gen_range(0..3)]))
+                .collect()
+        };
+        let (x, y) = (word(), word());
+        let min = rng.gen_range(0..4).to_string();
+        let cmds: [&[&[u8]]; 4] = [
+            &[b"MSET", b"x", x.as_bytes(), b"y", y.as_bytes()],
+            &[b"LCS", b"x", b"y"],
+            &[
+                b"LCS",
+                b"x",
+                b"y",
+                b"IDX",
+                b"WITHMATCHLEN",
+                b"MINMATCHLEN",
+                min.as_bytes(),
+            ],
+            &[b"LCS", b"y", b"x", b"LEN"],
+        ];
+        for args in cmds {
+            assert_eq!(
+                String::from_utf8_lossy(&t.run_bytes(args)),
+                String::from_utf8_lossy(&real.run(args)),
+                "x={x} y={y} min={min}"
+            );
+        }
+    }
+}
