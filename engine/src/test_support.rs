@@ -26,6 +26,8 @@ pub struct TestEnv {
     pub proto: Protocol,
     /// Dirty count of the last command.
     pub dirty: u64,
+    /// Keys the last command signalled ready for blocked clients: (db, key).
+    pub ready: Vec<(usize, String)>,
 }
 
 impl Default for TestEnv {
@@ -50,6 +52,7 @@ impl TestEnv {
             now_ms: T0_MS,
             proto: Protocol::Resp2,
             dirty: 0,
+            ready: Vec::new(),
         }
     }
 
@@ -85,6 +88,11 @@ impl TestEnv {
         );
         ctx.run_at(spec, args, self.now_ms);
         self.dirty = ctx.dirty;
+        self.ready = ctx
+            .ready_keys
+            .iter()
+            .map(|(db, k)| (*db, String::from_utf8_lossy(k).into_owned()))
+            .collect();
         drop(ctx);
         out.bytes().to_vec()
     }
@@ -160,4 +168,153 @@ pub fn decode_resp_commands(buf: &[u8]) -> Vec<Vec<String>> {
         cmds.push(args);
     }
     cmds
+}
+
+/// A real redis-server 7.0 started on a free port for differential tests,
+/// stopped (killed) on drop.
+pub struct RealRedis {
+    child: std::process::Child,
+    conn: std::io::BufReader<std::net::TcpStream>,
+    _dir: tempfile::TempDir,
+}
+
+pub const REDIS_SERVER_BIN: &str = "/usr/bin/redis-server";
+
+impl RealRedis {
+    /// None if redis-server is not installed.
+    pub fn start() -> Option<RealRedis> {
+        RealRedis::start_with(&[])
+    }
+
+    /// Starts with extra config arguments (e.g. `["--appendonly", "yes"]`).
+    pub fn start_with(extra: &[&str]) -> Option<RealRedis> {
+        if !std::path::Path::new(REDIS_SERVER_BIN).exists() {
+            eprintln!("{REDIS_SERVER_BIN} not found: differential test skipped");
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .expect("bind")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let child = std::process::Command::new(REDIS_SERVER_BIN)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .args(extra)
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn redis-server");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let stream = loop {
+            match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                Err(e) => panic!("redis-server did not start: {e}"),
+            }
+        };
+        Some(RealRedis {
+            child,
+            conn: std::io::BufReader::new(stream),
+            _dir: dir,
+        })
+    }
+
+    /// Sends one command, returns its raw reply bytes.
+    pub fn run(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        use std::io::Write;
+        let mut p = Propagation::default();
+        p.push(0, args);
+        self.conn.get_mut().write_all(&p.buf).expect("write");
+        let mut out = Vec::new();
+        read_reply(&mut self.conn, &mut out);
+        out
+    }
+}
+
+impl RealRedis {
+    /// Commands in the server's current incr AOF file (appendonly yes).
+    pub fn aof_commands(&self) -> Vec<Vec<String>> {
+        let dir = self._dir.path().join("appendonlydir");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("appendonlydir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
+            .collect();
+        files.sort();
+        let buf = std::fs::read(files.last().expect("an incr file")).expect("read aof");
+        decode_resp_commands(&buf)
+    }
+}
+
+impl Drop for RealRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads one complete RESP2/RESP3 reply, appending its bytes to `out`.
+fn read_reply(r: &mut impl std::io::BufRead, out: &mut Vec<u8>) {
+    let start = out.len();
+    r.read_until(b'\n', out).expect("read");
+    let line = String::from_utf8_lossy(&out[start..])
+        .trim_end()
+        .to_string();
+    let (kind, rest) = line.split_at(1);
+    let n: i64 = rest.parse().unwrap_or(0);
+    match kind {
+        "$" | "=" | "!" if n >= 0 => {
+            let mut body = vec![0; n as usize + 2];
+            std::io::Read::read_exact(r, &mut body).expect("read bulk");
+            out.extend_from_slice(&body);
+        }
+        "*" | "~" | ">" => (0..n.max(0)).for_each(|_| read_reply(r, out)),
+        "%" | "|" => (0..n * 2).for_each(|_| read_reply(r, out)),
+        _ => {}
+    }
+}
+
+/// Runs `script` (one command per line, arguments split on spaces) against
+/// both a real redis-server and a fresh engine, asserting byte-identical
+/// replies. `setup_real` lines run only on the real server, `setup_env`
+/// prepares the engine the same way (e.g. a list before lists exist here).
+pub fn assert_same_as_redis(
+    resp3: bool,
+    setup_real: &[&str],
+    setup_env: impl FnOnce(&mut TestEnv),
+    script: &[&str],
+) {
+    let Some(mut real) = RealRedis::start() else {
+        return;
+    };
+    let mut env = if resp3 {
+        TestEnv::resp3()
+    } else {
+        TestEnv::new()
+    };
+    env.now_ms = crate::clock::now_ms();
+    if resp3 {
+        real.run(&[b"HELLO", b"3"]);
+    }
+    for line in setup_real {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        real.run(&args);
+    }
+    setup_env(&mut env);
+    for line in script {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let want = real.run(&args);
+        let got = env.run_bytes(&args);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want),
+            "reply to `{line}` differs from redis-server"
+        );
+    }
 }

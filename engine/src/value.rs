@@ -85,7 +85,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Int(_) => "int",
-            Value::Str(s) if s.len() <= EMBSTR_SIZE_LIMIT => "embstr",
+            Value::Str(s) if s.len() <= EMBSTR_SIZE_LIMIT && !is_raw_marked(s) => "embstr",
             Value::Str(_) => "raw",
             Value::List(l) => l.encoding(),
             Value::Hash(h) => h.encoding(),
@@ -113,6 +113,22 @@ impl Value {
             Value::ZSet(z) => z.len(),
         }
     }
+}
+
+/// Marks a string as Redis's `raw` encoding even when it is short: strings
+/// modified in place (APPEND, SETRANGE) are `raw` in Redis whatever their
+/// length. The mark is a heap capacity above [`EMBSTR_SIZE_LIMIT`], which
+/// strings built from a slice never have unless they are longer than that.
+pub fn mark_raw(s: &mut ByteStr) {
+    if s.capacity() <= EMBSTR_SIZE_LIMIT {
+        s.reserve_exact(EMBSTR_SIZE_LIMIT + 1 - s.len());
+    }
+    debug_assert!(is_raw_marked(s));
+}
+
+/// True if `s` carries the [`mark_raw`] mark.
+pub fn is_raw_marked(s: &ByteStr) -> bool {
+    s.spilled() && s.capacity() > EMBSTR_SIZE_LIMIT
 }
 
 /// A stack buffer for formatting integers without allocating.
