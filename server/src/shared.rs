@@ -26,6 +26,7 @@ pub struct ServerStats {
     pub total_net_output_bytes: AtomicU64,
     pub total_error_replies: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
+    pub active_expired_keys: AtomicU64,
 }
 
 /// A reply produced on another thread for a blocked client.
@@ -136,6 +137,14 @@ impl Shared {
             .iter()
             .map(|s| ThreadStats::get(f(s)))
             .sum()
+    }
+
+    /// Keys removed by the active expiry cycle (INFO `expired_keys` adds these
+    /// to the per-thread lazy-expiry counts).
+    pub fn add_expired_keys(&self, n: u64) {
+        self.stats
+            .active_expired_keys
+            .fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn record_error(&self, prefix: &[u8]) {
