@@ -44,6 +44,7 @@ fn expire_cycle(shared: &Shared, cursor: &mut ExpireCursor) {
         },
     );
     if expired > 0 {
+        tracing::debug!("active expiry removed {expired} keys");
         shared.add_expired_keys(expired);
     }
 }

@@ -316,7 +316,7 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
     field!(
         out,
         "expired_keys",
-        shared.sum_thread_stat(|t| &t.expired_keys)
+        shared.sum_thread_stat(|t| &t.expired_keys) + get(&s.active_expired_keys)
     );
     field!(out, "expired_stale_perc", "0.00");
     field!(out, "expired_time_cap_reached_count", 0);
