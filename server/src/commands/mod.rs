@@ -7,6 +7,7 @@ use crate::dispatch::{Command, Exec};
 
 pub mod aof;
 pub mod client;
+pub mod compat;
 pub mod connection;
 pub mod introspection;
 pub mod observability;
