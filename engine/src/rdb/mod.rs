@@ -8,6 +8,8 @@
 //! process or make it allocate more than the input can justify.
 
 pub mod check;
+#[cfg(test)]
+mod codec_tests;
 pub mod crc64;
 pub mod decoder;
 pub mod encoder;
