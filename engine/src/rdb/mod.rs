@@ -22,7 +22,7 @@ pub mod string;
 pub mod ziplist;
 pub mod zipmap;
 
-pub use check::{check_rdb, CheckReport};
+pub use check::{check_rdb, CheckError, CheckReport};
 pub use decoder::{ChecksumStatus, RdbItem, RdbReader};
 pub use encoder::{AuxInfo, EncodingThresholds, RdbWriteOptions, RdbWriter, WriteStats};
 pub use error::RdbError;
