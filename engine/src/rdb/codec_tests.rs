@@ -692,10 +692,22 @@ fn streams_modules_and_unknown_types_name_key_and_offset() {
             err,
             RdbError::UnknownType {
                 byte: 42,
-                offset: 11
+                offset: 11,
+                ..
             }
         ),
         "{err}"
+    );
+    assert!(err.to_string().contains("\"k\""), "{err}");
+    let mut f = FileBuilder::new(12);
+    f.byte(0xfe)
+        .len(0)
+        .key(rdb_type::HASH_LISTPACK_EX, b"ttl_hash");
+    let err = decode(&f.finish()).unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("hash-with-field-expiry") && msg.contains("ttl_hash"),
+        "{msg}"
     );
 }
 
@@ -866,5 +878,45 @@ fn lying_lengths_are_errors_without_huge_allocations() {
                 "{name}: key missing from {err}"
             );
         }
+    }
+}
+
+#[test]
+fn small_collections_are_byte_identical_to_redis_captures() {
+    // Blobs captured from a 7.0.15 SAVE (REDIS-PERSISTENCE.md 5.7).
+    let items: Vec<Item> = vec![
+        (
+            0,
+            b"zset_small".to_vec(),
+            entry(zset_of([("a", 1.0), ("b", 2.5), ("c", f64::NEG_INFINITY)])),
+        ),
+        (
+            0,
+            b"hash_small".to_vec(),
+            entry(hash_of([("f1", "v1"), ("f2", "2")])),
+        ),
+        (
+            0,
+            b"list_small".to_vec(),
+            entry(list_of(["a", "b", "1", "2"])),
+        ),
+        (
+            0,
+            b"set_intset".to_vec(),
+            entry(set_of(["1", "2", "3", "-5", "100000"])),
+        ),
+    ];
+    let data = encode(&items, RdbWriteOptions::default());
+    let captures: [&[u8]; 4] = [
+        b"\x11\x0azset_small\x1d\x1d\x00\x00\x00\x06\x00\x81c\x02\x84-inf\x05\x81a\x02\x01\x01\x81b\x02\x832.5\x04\xff",
+        b"\x10\x0ahash_small\x15\x15\x00\x00\x00\x04\x00\x82f1\x03\x82v1\x03\x82f2\x03\x02\x01\xff",
+        b"\x12\x0alist_small\x01\x02\x11\x11\x00\x00\x00\x04\x00\x81a\x02\x81b\x02\x01\x01\x02\x01\xff",
+        b"\x0b\x0aset_intset\x1c\x04\x00\x00\x00\x05\x00\x00\x00\xfb\xff\xff\xff\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00\xa0\x86\x01\x00",
+    ];
+    for capture in captures {
+        assert!(
+            data.windows(capture.len()).any(|w| w == capture),
+            "missing {capture:x?}"
+        );
     }
 }

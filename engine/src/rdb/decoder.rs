@@ -538,7 +538,8 @@ impl<'a> RdbReader<'a> {
             | rdb_type::STREAM_LISTPACKS_2
             | rdb_type::STREAM_LISTPACKS_3
             | rdb_type::MODULE_PRE_GA
-            | rdb_type::MODULE_2 => {
+            | rdb_type::MODULE_2
+            | rdb_type::HASH_METADATA_PRE_GA..=rdb_type::HASH_LISTPACK_EX => {
                 return Err(RdbError::UnsupportedType {
                     offset: offset as u64,
                     key: show_key(key),
@@ -549,6 +550,7 @@ impl<'a> RdbReader<'a> {
             _ => {
                 return Err(RdbError::UnknownType {
                     offset: offset as u64,
+                    key: show_key(key),
                     byte: t,
                 })
             }

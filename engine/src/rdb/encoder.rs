@@ -394,7 +394,10 @@ impl<W: Write> RdbWriter<W> {
             let mut lp = ListpackBuilder::begin(&mut self.blob);
             for (member, score) in zset.iter() {
                 lp.push(&mut self.blob, member);
-                lp.push(&mut self.blob, format_double_g17(score).as_bytes());
+                match integral_score(score) {
+                    Some(i) => lp.push_int(&mut self.blob, i),
+                    None => lp.push(&mut self.blob, format_double_g17(score).as_bytes()),
+                }
             }
             let size = lp.finish(&mut self.blob);
             if size <= LISTPACK_MAX_SAFETY_SIZE_BYTES {
@@ -445,6 +448,16 @@ impl<W: Write> RdbWriter<W> {
         }
         Ok(())
     }
+}
+
+/// The integer Redis's `d2string` prints a score as (integral and within
+/// ±2^52, so exact), which the listpack then stores in integer form.
+/// Skips formatting for the common case.
+fn integral_score(score: f64) -> Option<i64> {
+    const LIMIT: f64 = 4_503_599_627_370_496.0; // 2^52
+    let integral = score.fract() == 0.0 && score.abs() < LIMIT;
+    // -0.0 is printed "-0", which is not an integer.
+    (integral && !(score == 0.0 && score.is_sign_negative())).then_some(score as i64)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

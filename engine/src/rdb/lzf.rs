@@ -116,7 +116,9 @@ fn emit_match(len: usize, offset: usize, out: &mut Vec<u8>, out_limit: usize) ->
 
 /// Decompresses `input`, which must expand to exactly `expected_len` bytes.
 pub fn decompress(input: &[u8], expected_len: usize) -> Result<Vec<u8>, BlobError> {
-    let mut out = Vec::with_capacity(expected_len);
+    // The declared length is not trusted for the allocation: the buffer
+    // grows only as real output is produced, which the input bounds.
+    let mut out = Vec::with_capacity(expected_len.min(input.len().saturating_mul(4)));
     let mut ip = 0usize;
     while ip < input.len() {
         let ctrl = input[ip] as usize;

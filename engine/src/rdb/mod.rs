@@ -22,7 +22,7 @@ pub mod string;
 pub mod ziplist;
 pub mod zipmap;
 
-pub use check::{check_rdb, CheckError, CheckReport};
+pub use check::{check_rdb, check_rdb_file, CheckError, CheckReport};
 pub use decoder::{ChecksumStatus, RdbItem, RdbReader};
 pub use encoder::{AuxInfo, EncodingThresholds, RdbWriteOptions, RdbWriter, WriteStats};
 pub use error::RdbError;
@@ -75,6 +75,11 @@ pub mod rdb_type {
     pub const STREAM_LISTPACKS_2: u8 = 19;
     pub const SET_LISTPACK: u8 = 20;
     pub const STREAM_LISTPACKS_3: u8 = 21;
+    /// 7.4 hashes with field expiry (22/23 were pre-GA forms of 24/25).
+    pub const HASH_METADATA_PRE_GA: u8 = 22;
+    pub const HASH_LISTPACK_EX_PRE_GA: u8 = 23;
+    pub const HASH_METADATA: u8 = 24;
+    pub const HASH_LISTPACK_EX: u8 = 25;
 
     /// The name redis-check-rdb and our reports use for a type byte.
     pub fn name(t: u8) -> &'static str {
@@ -97,6 +102,7 @@ pub mod rdb_type {
             ZSET_LISTPACK => "zset-listpack",
             LIST_QUICKLIST_2 => "list-quicklist2",
             SET_LISTPACK => "set-listpack",
+            HASH_METADATA_PRE_GA..=HASH_LISTPACK_EX => "hash-with-field-expiry",
             _ => "unknown",
         }
     }
