@@ -191,13 +191,9 @@ impl<W: Write> RdbWriter<W> {
         self.write_aux(b"ringkv-ver", env!("CARGO_PKG_VERSION").as_bytes())
     }
 
-    /// Starts database `db` (ascending, each once; skip empty databases, as
-    /// Redis does). The sizes are RESIZEDB hints for the loader.
+    /// Starts database `db` with its RESIZEDB hint (key count and keys with
+    /// an expiry), as Redis writes each non-empty database once, ascending.
     pub fn select_db(&mut self, db: u32, db_size: u64, expires_size: u64) -> io::Result<()> {
-        debug_assert!(
-            self.last_db.is_none_or(|last| db > last),
-            "databases ascend"
-        );
         self.last_db = Some(db);
         self.header.clear();
         self.header.push(opcode::SELECTDB);
@@ -205,6 +201,21 @@ impl<W: Write> RdbWriter<W> {
         self.header.push(opcode::RESIZEDB);
         push_len(&mut self.header, db_size);
         push_len(&mut self.header, expires_size);
+        self.flush_header()
+    }
+
+    /// Switches to database `db` without a RESIZEDB hint. For callers that
+    /// cannot group keys by database (a slot-by-slot walk of several
+    /// databases): Redis's loader and redis-check-rdb accept SELECTDB any
+    /// number of times, in any order.
+    pub fn switch_db(&mut self, db: u32) -> io::Result<()> {
+        if self.last_db == Some(db) {
+            return Ok(());
+        }
+        self.last_db = Some(db);
+        self.header.clear();
+        self.header.push(opcode::SELECTDB);
+        push_len(&mut self.header, u64::from(db));
         self.flush_header()
     }
 
