@@ -6,6 +6,29 @@
 //! every encoding Redis 7.0 to 7.4 writes, plus the legacy ziplist/zipmap
 //! forms older servers left on disk. Nothing read from disk may panic the
 //! process or make it allocate more than the input can justify.
+//!
+//! ```
+//! use ringkv_engine::keyspace::Entry;
+//! use ringkv_engine::rdb::{AuxInfo, RdbReader, RdbWriteOptions, RdbWriter};
+//! use ringkv_engine::Value;
+//!
+//! // Writing: the caller walks its data and feeds (db, key, entry).
+//! let mut w = RdbWriter::new(Vec::new(), RdbWriteOptions::default())?;
+//! w.write_standard_aux(&AuxInfo { ctime_s: 1_700_000_000, used_mem_bytes: 0, aof_base: false })?;
+//! w.select_db(0, 1, 1)?;
+//! w.write_entry(b"greeting", &Entry { value: Value::string(b"hello"), expire_at_ms: 4_102_444_800_000 })?;
+//! let (bytes, stats) = w.finish()?;
+//! assert_eq!(stats.keys_written, 1);
+//!
+//! // Reading: items come one at a time from a slice (a mapped file).
+//! let mut reader = RdbReader::new(&bytes)?;
+//! let item = reader.next_item()?.expect("one key");
+//! assert_eq!((item.db, item.key.as_slice()), (0, &b"greeting"[..]));
+//! assert!(reader.next_item()?.is_none());
+//! assert_eq!(reader.aux_value(b"redis-ver"), Some(&b"7.0.15"[..]));
+//! println!("read {} of {} bytes", reader.position(), reader.total_bytes());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod check;
 #[cfg(test)]
@@ -23,10 +46,10 @@ pub mod ziplist;
 pub mod zipmap;
 
 pub use check::{check_rdb, check_rdb_file, CheckError, CheckReport};
-pub use decoder::{ChecksumStatus, RdbItem, RdbReader};
+pub use decoder::{ChecksumStatus, RdbItem, RdbReader, ResizeHint};
 pub use encoder::{AuxInfo, EncodingThresholds, RdbWriteOptions, RdbWriter, WriteStats};
 pub use error::RdbError;
-pub use file::{save_atomically, SaveStats};
+pub use file::{save_atomically, temp_rdb_filename, SaveStats};
 
 /// The RDB version this encoder writes (what Redis 7.0 writes and loads).
 pub const RDB_VERSION_WRITTEN: u32 = 10;
