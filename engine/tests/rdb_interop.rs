@@ -867,3 +867,48 @@ fn interleaved_databases_load_into_redis() {
     let (decoded, _) = decode_all(&data);
     assert_same(&dataset_of(&items), &dataset_of(&decoded));
 }
+
+/// PLAIN quicklist nodes (elements over the packed threshold, 1 GB by
+/// default) load into Redis; a lowered threshold makes them testable.
+#[test]
+fn plain_quicklist_nodes_load_into_redis() {
+    let items: Vec<Item> = vec![
+        (
+            0,
+            b("mixed"),
+            Entry::new(list_of([
+                b("small"),
+                noise(7, 5000),
+                b("tiny"),
+                vec![b'r'; 3000],
+                b("1"),
+            ])),
+        ),
+        (
+            0,
+            b("all_plain"),
+            Entry::new(list_of([noise(8, 2000), noise(9, 2500)])),
+        ),
+    ];
+    let opts = RdbWriteOptions {
+        thresholds: rdb::EncodingThresholds {
+            quicklist_packed_threshold_bytes: 1000,
+            ..rdb::EncodingThresholds::default()
+        },
+        ..RdbWriteOptions::default()
+    };
+    let data = write_rdb(&items, opts);
+    // Node containers: PACKED(2) "small", PLAIN(1), PACKED "tiny", PLAIN, PACKED "1".
+    assert!(
+        data.windows(3).any(|w| w == b"\x05\x02\x0e"),
+        "5 nodes, the first a 14-byte listpack"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dump.rdb"), &data).unwrap();
+    redis_check_rdb(&dir.path().join("dump.rdb"));
+    let server = RedisServer::start(dir.path(), "dump.rdb");
+    let mut conn = server.connect();
+    assert_same(&dataset_of(&items), &server_dataset(&mut conn, &[0]));
+    let (decoded, _) = decode_all(&data);
+    assert_same(&dataset_of(&items), &dataset_of(&decoded));
+}

@@ -22,8 +22,8 @@ use crate::util::{format_double_g17, parse_canonical_i64};
 use crate::value::Value;
 
 /// Elements at least this large get a quicklist node of their own stored
-/// as a PLAIN node (Redis's `packed_threshold`, 1 GB).
-const QUICKLIST_PLAIN_THRESHOLD_BYTES: usize = 1 << 30;
+/// as a PLAIN node (Redis's `packed_threshold`, 1 GB by default).
+pub const QUICKLIST_PACKED_THRESHOLD_BYTES_DEFAULT: usize = 1 << 30;
 /// Size cap of a quicklist node when the fill is a count (`SIZE_SAFETY_LIMIT`).
 const QUICKLIST_SAFETY_LIMIT_BYTES: usize = 8192;
 /// Quicklist container tags in QUICKLIST_2 nodes.
@@ -45,6 +45,9 @@ pub struct EncodingThresholds {
     /// `list-max-listpack-size`: negative = node size class (-2 = 8 KB),
     /// positive = elements per node.
     pub list_max_listpack_size: i64,
+    /// Elements at least this large are written as PLAIN quicklist nodes
+    /// (Redis's `DEBUG QUICKLIST-PACKED-THRESHOLD`).
+    pub quicklist_packed_threshold_bytes: usize,
 }
 
 impl Default for EncodingThresholds {
@@ -56,21 +59,25 @@ impl Default for EncodingThresholds {
             zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
             list_max_listpack_size: -2,
+            quicklist_packed_threshold_bytes: QUICKLIST_PACKED_THRESHOLD_BYTES_DEFAULT,
         }
     }
 }
 
 impl EncodingThresholds {
-    /// (bytes per node, elements per node) for quicklist chunking.
-    fn quicklist_node_limits(&self) -> (usize, usize) {
-        match self.list_max_listpack_size {
+    /// (bytes per node, elements per node, plain threshold) for quicklist
+    /// chunking.
+    fn quicklist_node_limits(&self) -> (usize, usize, usize) {
+        let plain = self.quicklist_packed_threshold_bytes;
+        let (bytes, count) = match self.list_max_listpack_size {
             fill if fill < 0 => {
                 let class = (-fill).min(5) as u32;
                 (4096 << (class - 1), usize::MAX)
             }
             0 => (QUICKLIST_SAFETY_LIMIT_BYTES, 1),
             fill => (QUICKLIST_SAFETY_LIMIT_BYTES, fill as usize),
-        }
+        };
+        (bytes, count, plain)
     }
 }
 
@@ -487,22 +494,26 @@ enum Placement {
 struct QuicklistChunker {
     max_bytes: usize,
     max_count: usize,
+    plain_threshold_bytes: usize,
     open_bytes: usize,
     open_count: usize,
 }
 
 impl QuicklistChunker {
-    fn new((max_bytes, max_count): (usize, usize)) -> QuicklistChunker {
+    fn new(
+        (max_bytes, max_count, plain_threshold_bytes): (usize, usize, usize),
+    ) -> QuicklistChunker {
         QuicklistChunker {
             max_bytes,
             max_count,
+            plain_threshold_bytes,
             open_bytes: 0,
             open_count: 0,
         }
     }
 
     fn place(&mut self, element: &[u8]) -> Placement {
-        if element.len() >= QUICKLIST_PLAIN_THRESHOLD_BYTES {
+        if element.len() >= self.plain_threshold_bytes {
             self.open_count = 0;
             self.open_bytes = 0;
             return Placement::Plain;
