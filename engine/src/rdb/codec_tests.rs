@@ -36,8 +36,13 @@ fn canon(v: &Value) -> Canon {
         Value::Str(s) => Canon::Str(s.to_vec()),
         Value::List(l) => Canon::List(l.iter().map(|e| e.to_vec()).collect()),
         Value::Set(s) => Canon::Set(s.iter().map(|m| m.to_vec()).collect()),
-        // Bit patterns: a score must come back exactly.
-        Value::ZSet(z) => Canon::ZSet(z.iter().map(|(m, s)| (m.to_vec(), s.to_bits())).collect()),
+        // Bit patterns: a score must come back exactly, except that -0 may
+        // come back as 0 (a listpack stores it as the integer 0, like Redis).
+        Value::ZSet(z) => Canon::ZSet(
+            z.iter()
+                .map(|(m, s)| (m.to_vec(), (s + 0.0).to_bits()))
+                .collect(),
+        ),
         Value::Hash(h) => Canon::Hash(h.iter().map(|(f, v)| (f.to_vec(), v.to_vec())).collect()),
     }
 }
