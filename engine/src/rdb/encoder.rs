@@ -17,6 +17,7 @@ use crate::rdb::string::{
     int_encodable, push_int_encoding, push_len, ENCODED, ENC_LZF, LZF_MIN_LEN,
 };
 use crate::rdb::{opcode, rdb_type, RDB_VERSION_WRITTEN, REDIS_VER_COMPAT};
+use crate::rdb::{QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
 use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
 use crate::util::{format_double_g17, parse_canonical_i64};
 use crate::value::Value;
@@ -26,9 +27,6 @@ use crate::value::Value;
 pub const QUICKLIST_PACKED_THRESHOLD_BYTES_DEFAULT: usize = 1 << 30;
 /// Size cap of a quicklist node when the fill is a count (`SIZE_SAFETY_LIMIT`).
 const QUICKLIST_SAFETY_LIMIT_BYTES: usize = 8192;
-/// Quicklist container tags in QUICKLIST_2 nodes.
-pub const QUICKLIST_NODE_PLAIN: u64 = 1;
-pub const QUICKLIST_NODE_PACKED: u64 = 2;
 /// Listpacks beyond this size are never produced (Redis's
 /// `LISTPACK_MAX_SAFETY_SIZE`); such collections use the plain encoding.
 const LISTPACK_MAX_SAFETY_SIZE_BYTES: usize = 1 << 30;

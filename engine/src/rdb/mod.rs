@@ -59,6 +59,10 @@ pub const RDB_VERSION_MAX_READ: u32 = 12;
 /// release whose behaviour ringkv reproduces.
 pub const REDIS_VER_COMPAT: &str = "7.0.15";
 
+/// Container tags of QUICKLIST_2 nodes: one raw element, or a listpack.
+pub const QUICKLIST_NODE_PLAIN: u64 = 1;
+pub const QUICKLIST_NODE_PACKED: u64 = 2;
+
 /// Opcodes that may appear where a key's type byte is expected.
 pub mod opcode {
     pub const SLOT_INFO: u8 = 244;
