@@ -66,7 +66,9 @@ impl EncodingThresholds {
     /// (bytes per node, elements per node, plain threshold) for quicklist
     /// chunking.
     fn quicklist_node_limits(&self) -> (usize, usize, usize) {
-        let plain = self.quicklist_packed_threshold_bytes;
+        // A packed node is a listpack, whose size field is a u32.
+        const LISTPACK_SIZE_MAX: usize = u32::MAX as usize - 64;
+        let plain = self.quicklist_packed_threshold_bytes.min(LISTPACK_SIZE_MAX);
         let (bytes, count) = match self.list_max_listpack_size {
             fill if fill < 0 => {
                 let class = (-fill).min(5) as u32;
