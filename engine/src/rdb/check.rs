@@ -104,6 +104,12 @@ pub fn check_rdb(data: &[u8], now_ms: u64) -> CheckReport {
     report
 }
 
+/// Reads and checks the file at `path` (`ringkv check-rdb FILE`).
+pub fn check_rdb_file(path: &std::path::Path, now_ms: u64) -> std::io::Result<CheckReport> {
+    let data = std::fs::read(path)?;
+    Ok(check_rdb(&data, now_ms))
+}
+
 fn error_of(e: &RdbError, last_key: Option<String>) -> CheckError {
     CheckError {
         offset: e.offset(),

@@ -17,18 +17,16 @@ use crate::rdb::string::{
     int_encodable, push_int_encoding, push_len, ENCODED, ENC_LZF, LZF_MIN_LEN,
 };
 use crate::rdb::{opcode, rdb_type, RDB_VERSION_WRITTEN, REDIS_VER_COMPAT};
+use crate::rdb::{QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
 use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
 use crate::util::{format_double_g17, parse_canonical_i64};
 use crate::value::Value;
 
 /// Elements at least this large get a quicklist node of their own stored
-/// as a PLAIN node (Redis's `packed_threshold`, 1 GB).
-const QUICKLIST_PLAIN_THRESHOLD_BYTES: usize = 1 << 30;
+/// as a PLAIN node (Redis's `packed_threshold`, 1 GB by default).
+pub const QUICKLIST_PACKED_THRESHOLD_BYTES_DEFAULT: usize = 1 << 30;
 /// Size cap of a quicklist node when the fill is a count (`SIZE_SAFETY_LIMIT`).
 const QUICKLIST_SAFETY_LIMIT_BYTES: usize = 8192;
-/// Quicklist container tags in QUICKLIST_2 nodes.
-pub const QUICKLIST_NODE_PLAIN: u64 = 1;
-pub const QUICKLIST_NODE_PACKED: u64 = 2;
 /// Listpacks beyond this size are never produced (Redis's
 /// `LISTPACK_MAX_SAFETY_SIZE`); such collections use the plain encoding.
 const LISTPACK_MAX_SAFETY_SIZE_BYTES: usize = 1 << 30;
@@ -45,6 +43,9 @@ pub struct EncodingThresholds {
     /// `list-max-listpack-size`: negative = node size class (-2 = 8 KB),
     /// positive = elements per node.
     pub list_max_listpack_size: i64,
+    /// Elements at least this large are written as PLAIN quicklist nodes
+    /// (Redis's `DEBUG QUICKLIST-PACKED-THRESHOLD`).
+    pub quicklist_packed_threshold_bytes: usize,
 }
 
 impl Default for EncodingThresholds {
@@ -56,21 +57,27 @@ impl Default for EncodingThresholds {
             zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
             list_max_listpack_size: -2,
+            quicklist_packed_threshold_bytes: QUICKLIST_PACKED_THRESHOLD_BYTES_DEFAULT,
         }
     }
 }
 
 impl EncodingThresholds {
-    /// (bytes per node, elements per node) for quicklist chunking.
-    fn quicklist_node_limits(&self) -> (usize, usize) {
-        match self.list_max_listpack_size {
+    /// (bytes per node, elements per node, plain threshold) for quicklist
+    /// chunking.
+    fn quicklist_node_limits(&self) -> (usize, usize, usize) {
+        // A packed node is a listpack, whose size field is a u32.
+        const LISTPACK_SIZE_MAX: usize = u32::MAX as usize - 64;
+        let plain = self.quicklist_packed_threshold_bytes.min(LISTPACK_SIZE_MAX);
+        let (bytes, count) = match self.list_max_listpack_size {
             fill if fill < 0 => {
                 let class = (-fill).min(5) as u32;
                 (4096 << (class - 1), usize::MAX)
             }
             0 => (QUICKLIST_SAFETY_LIMIT_BYTES, 1),
             fill => (QUICKLIST_SAFETY_LIMIT_BYTES, fill as usize),
-        }
+        };
+        (bytes, count, plain)
     }
 }
 
@@ -191,13 +198,9 @@ impl<W: Write> RdbWriter<W> {
         self.write_aux(b"ringkv-ver", env!("CARGO_PKG_VERSION").as_bytes())
     }
 
-    /// Starts database `db` (ascending, each once; skip empty databases, as
-    /// Redis does). The sizes are RESIZEDB hints for the loader.
+    /// Starts database `db` with its RESIZEDB hint (key count and keys with
+    /// an expiry), as Redis writes each non-empty database once, ascending.
     pub fn select_db(&mut self, db: u32, db_size: u64, expires_size: u64) -> io::Result<()> {
-        debug_assert!(
-            self.last_db.is_none_or(|last| db > last),
-            "databases ascend"
-        );
         self.last_db = Some(db);
         self.header.clear();
         self.header.push(opcode::SELECTDB);
@@ -205,6 +208,21 @@ impl<W: Write> RdbWriter<W> {
         self.header.push(opcode::RESIZEDB);
         push_len(&mut self.header, db_size);
         push_len(&mut self.header, expires_size);
+        self.flush_header()
+    }
+
+    /// Switches to database `db` without a RESIZEDB hint. For callers that
+    /// cannot group keys by database (a slot-by-slot walk of several
+    /// databases): Redis's loader and redis-check-rdb accept SELECTDB any
+    /// number of times, in any order.
+    pub fn switch_db(&mut self, db: u32) -> io::Result<()> {
+        if self.last_db == Some(db) {
+            return Ok(());
+        }
+        self.last_db = Some(db);
+        self.header.clear();
+        self.header.push(opcode::SELECTDB);
+        push_len(&mut self.header, u64::from(db));
         self.flush_header()
     }
 
@@ -394,7 +412,10 @@ impl<W: Write> RdbWriter<W> {
             let mut lp = ListpackBuilder::begin(&mut self.blob);
             for (member, score) in zset.iter() {
                 lp.push(&mut self.blob, member);
-                lp.push(&mut self.blob, format_double_g17(score).as_bytes());
+                match integral_score(score) {
+                    Some(i) => lp.push_int(&mut self.blob, i),
+                    None => lp.push(&mut self.blob, format_double_g17(score).as_bytes()),
+                }
             }
             let size = lp.finish(&mut self.blob);
             if size <= LISTPACK_MAX_SAFETY_SIZE_BYTES {
@@ -447,6 +468,14 @@ impl<W: Write> RdbWriter<W> {
     }
 }
 
+/// The integer a listpack score is stored as when it is integral and
+/// within ±2^52 (so exact). -0 becomes 0, as in a listpack Redis 7.0 saves
+/// (verified: `ZADD z -0 a` then SAVE stores the integer 0).
+fn integral_score(score: f64) -> Option<i64> {
+    const LIMIT: f64 = 4_503_599_627_370_496.0; // 2^52
+    (score.fract() == 0.0 && score.abs() < LIMIT).then_some(score as i64)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Placement {
     /// The element is too big for a listpack: a PLAIN node of its own.
@@ -463,22 +492,26 @@ enum Placement {
 struct QuicklistChunker {
     max_bytes: usize,
     max_count: usize,
+    plain_threshold_bytes: usize,
     open_bytes: usize,
     open_count: usize,
 }
 
 impl QuicklistChunker {
-    fn new((max_bytes, max_count): (usize, usize)) -> QuicklistChunker {
+    fn new(
+        (max_bytes, max_count, plain_threshold_bytes): (usize, usize, usize),
+    ) -> QuicklistChunker {
         QuicklistChunker {
             max_bytes,
             max_count,
+            plain_threshold_bytes,
             open_bytes: 0,
             open_count: 0,
         }
     }
 
     fn place(&mut self, element: &[u8]) -> Placement {
-        if element.len() >= QUICKLIST_PLAIN_THRESHOLD_BYTES {
+        if element.len() >= self.plain_threshold_bytes {
             self.open_count = 0;
             self.open_bytes = 0;
             return Placement::Plain;
