@@ -30,10 +30,46 @@ impl Default for ZSetValue {
     }
 }
 
+/// Score entries: 8 bytes are an f64; 1..=7 bytes are a little-endian
+/// signed integer (most scores are small integers, and this keeps them at
+/// one or two bytes as Redis's listpack integer encodings do).
+fn encode_score(score: f64) -> ([u8; 8], usize) {
+    const INT_LIMIT: f64 = (1u64 << 55) as f64;
+    let integral = score.fract() == 0.0
+        && score.abs() < INT_LIMIT
+        && !(score == 0.0 && score.is_sign_negative());
+    if integral {
+        let v = score as i64;
+        let n = (1..=7)
+            .find(|&n| {
+                let bits = 8 * n as u32;
+                let min = -(1i64 << (bits - 1));
+                let max = (1i64 << (bits - 1)) - 1;
+                (min..=max).contains(&v)
+            })
+            .expect("|v| < 2^55 fits in 7 bytes");
+        (v.to_le_bytes(), n)
+    } else {
+        (score.to_le_bytes(), 8)
+    }
+}
+
 fn decode_score(b: &[u8]) -> f64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    f64::from_le_bytes(a)
+    if b.len() == 8 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        return f64::from_le_bytes(a);
+    }
+    debug_assert!((1..=7).contains(&b.len()));
+    // Sign-extend from the top byte.
+    let fill = if b.last().is_some_and(|&x| x & 0x80 != 0) {
+        0xff
+    } else {
+        0
+    };
+    let mut a = [fill; 8];
+    a[..b.len()].copy_from_slice(b);
+    i64::from_le_bytes(a) as f64
 }
 
 /// Iterates a listpack's (member, score) pairs.
@@ -114,7 +150,8 @@ impl ZSetValue {
                     }
                     off = next;
                 }
-                p.insert_at(at, &score.to_le_bytes());
+                let (bytes, width) = encode_score(score);
+                p.insert_at(at, &bytes[..width]);
                 p.insert_at(at, member);
                 *n += 1;
                 return existing.is_none();
@@ -258,7 +295,39 @@ mod tests {
         assert_eq!(z.encoding(), "skiplist");
     }
 
+    #[test]
+    fn score_encoding_round_trips() {
+        for s in [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            127.0,
+            128.0,
+            -129.0,
+            1.5,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            (1u64 << 55) as f64,
+            -((1u64 << 54) as f64),
+            36028797018963967.0,
+        ] {
+            let (b, n) = encode_score(s);
+            let back = decode_score(&b[..n]);
+            assert_eq!(back.to_bits(), s.to_bits(), "{s}");
+        }
+        assert_eq!(encode_score(5.0).1, 1);
+        assert_eq!(encode_score(1000.0).1, 2);
+    }
+
     proptest! {
+        #[test]
+        fn scores_round_trip(s in any::<f64>().prop_filter("not nan", |s| !s.is_nan())) {
+            let (b, n) = encode_score(s);
+            prop_assert_eq!(decode_score(&b[..n]).to_bits(), s.to_bits());
+        }
+
         #[test]
         fn model(ops in proptest::collection::vec((any::<bool>(), 0u8..20, -4i32..4), 0..120)) {
             let limits = Limits { zset_max_listpack_entries: 8, ..Limits::default() };
