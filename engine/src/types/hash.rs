@@ -10,9 +10,10 @@ use crate::value::ByteStr;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum HashValue {
-    /// Alternating field, value entries; fields unique.
-    Listpack(Packed, usize),
-    Table(HashMap<ByteStr, ByteStr>),
+    /// Alternating field, value entries (fields unique), and the field count.
+    Listpack(Packed, u32),
+    /// Boxed so the compact form sets the enum's size (24 bytes).
+    Table(Box<HashMap<ByteStr, ByteStr>>),
 }
 
 impl Default for HashValue {
@@ -28,7 +29,7 @@ impl HashValue {
 
     pub fn len(&self) -> usize {
         match self {
-            HashValue::Listpack(_, n) => *n,
+            HashValue::Listpack(_, n) => *n as usize,
             HashValue::Table(m) => m.len(),
         }
     }
@@ -74,7 +75,7 @@ impl HashValue {
                     p.replace_at(voff, value);
                     return false;
                 }
-                if *n < limits.hash_max_listpack_entries {
+                if (*n as usize) < limits.hash_max_listpack_entries {
                     p.push_back(field);
                     p.push_back(value);
                     *n += 1;
@@ -93,12 +94,12 @@ impl HashValue {
 
     fn convert_to_table(&mut self) {
         if let HashValue::Listpack(p, n) = self {
-            let mut m = HashMap::with_capacity(*n + 1);
+            let mut m = HashMap::with_capacity(*n as usize + 1);
             let mut it = p.iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
                 m.insert(ByteStr::from_slice(f), ByteStr::from_slice(v));
             }
-            *self = HashValue::Table(m);
+            *self = HashValue::Table(Box::new(m));
         }
     }
 

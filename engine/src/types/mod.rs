@@ -120,3 +120,18 @@ impl crate::keyspace::Keyspace {
         &ENCODING_LIMITS
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small collections are the common case: their handles must stay at
+    /// 24 bytes (one pointer-sized allocation class, and small enough to be
+    /// stored inline in `Value` should it drop its Box).
+    #[test]
+    fn compact_handles_are_24_bytes() {
+        assert_eq!(std::mem::size_of::<HashValue>(), 24);
+        assert_eq!(std::mem::size_of::<SetValue>(), 24);
+        assert_eq!(std::mem::size_of::<ZSetValue>(), 24);
+    }
+}

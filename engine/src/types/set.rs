@@ -15,7 +15,8 @@ use crate::value::ByteStr;
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
     Ints(IntSet),
-    Table(HashSet<ByteStr>),
+    /// Boxed so the compact form sets the enum's size (24 bytes).
+    Table(Box<HashSet<ByteStr>>),
 }
 
 impl Default for SetValue {
@@ -79,7 +80,7 @@ impl SetValue {
         if let SetValue::Ints(s) = self {
             let mut t = HashSet::with_capacity(s.len() + 1);
             t.extend(s.iter().map(int_bytes));
-            *self = SetValue::Table(t);
+            *self = SetValue::Table(Box::new(t));
         }
     }
 

@@ -13,7 +13,7 @@ use crate::value::ByteStr;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZSetValue {
     /// Member entry then an 8-byte little-endian score entry, ascending; and the count.
-    Listpack(Packed, usize),
+    Listpack(Packed, u32),
     SkipList(Box<Ranked>),
 }
 
@@ -89,7 +89,7 @@ impl ZSetValue {
 
     pub fn len(&self) -> usize {
         match self {
-            ZSetValue::Listpack(_, n) => *n,
+            ZSetValue::Listpack(_, n) => *n as usize,
             ZSetValue::SkipList(r) => r.scores.len(),
         }
     }
@@ -130,7 +130,7 @@ impl ZSetValue {
         if let ZSetValue::Listpack(p, n) = self {
             let existing = ZSetValue::find_packed(p, member);
             let fits = member.len() <= limits.zset_max_listpack_value
-                && (existing.is_some() || *n < limits.zset_max_listpack_entries);
+                && (existing.is_some() || (*n as usize) < limits.zset_max_listpack_entries);
             if fits {
                 if let Some((off, end, old)) = existing {
                     if old == score {
@@ -182,7 +182,7 @@ impl ZSetValue {
     fn convert_to_skiplist(&mut self) {
         if let ZSetValue::Listpack(p, n) = self {
             let mut r = Ranked {
-                scores: HashMap::with_capacity(*n + 1),
+                scores: HashMap::with_capacity(*n as usize + 1),
                 order: OrderTree::new(),
             };
             for (m, s) in packed_pairs(p) {
