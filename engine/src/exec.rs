@@ -120,6 +120,11 @@ pub struct ExecCtx<'k> {
     /// wrote no reply: the server parks the client and re-runs the command
     /// when one of the keys is signalled ready or the timeout passes.
     pub block: Option<BlockRequest>,
+    /// Set by the server when it re-runs a parked blocking command because a
+    /// key was signalled ready. Keys that now hold another type count as
+    /// empty instead of failing with WRONGTYPE, so the client stays blocked
+    /// (Redis 7.0 only serves list waiters from lists, zset waiters from zsets).
+    pub unblocked_rerun: bool,
     /// Keys that received elements and may serve blocked clients
     /// (Redis's `signalKeyAsReady`): (db, key).
     pub ready_keys: SmallVec<[(usize, ByteStr); 2]>,
@@ -154,6 +159,7 @@ impl<'k> ExecCtx<'k> {
             dirty: 0,
             in_multi: false,
             block: None,
+            unblocked_rerun: false,
             ready_keys: SmallVec::new(),
             locks,
         }

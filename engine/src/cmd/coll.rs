@@ -364,6 +364,7 @@ pub(crate) mod testkit {
         pub prop: Propagation,
         pub proto: Protocol,
         pub in_multi: bool,
+        pub unblocked_rerun: bool,
         /// Block request of the last command.
         pub block: Option<BlockRequest>,
         /// Ready keys signalled by the last command.
@@ -378,6 +379,7 @@ pub(crate) mod testkit {
                 prop: Propagation::default(),
                 proto: Protocol::Resp2,
                 in_multi: false,
+                unblocked_rerun: false,
                 block: None,
                 ready: Vec::new(),
             }
@@ -405,6 +407,7 @@ pub(crate) mod testkit {
             let locks = Locks::for_command(&self.ks, spec, args);
             let mut ctx = ExecCtx::new(&self.ks, 0, &mut out, &self.stats, &mut self.prop, locks);
             ctx.in_multi = self.in_multi;
+            ctx.unblocked_rerun = self.unblocked_rerun;
             ctx.run(spec, args);
             self.block = ctx.block.take();
             self.ready = ctx.ready_keys.iter().map(|(_, k)| k.to_vec()).collect();

@@ -344,6 +344,10 @@ fn zadd_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], f: AddFlags, pairs_at: us
     if added + updated > 0 {
         ctx.modified(key, (added + updated) as u64);
     }
+    if !exists && added > 0 {
+        // A new sorted set may serve clients blocked in BZPOPMIN/BZMPOP.
+        ctx.signal_ready(key);
+    }
     remove_if_empty(ctx, key);
     if nan {
         return ctx.out.error("ERR resulting score is not a number (NaN)");
@@ -719,6 +723,7 @@ fn store_pairs(ctx: &mut ExecCtx<'_>, dst: &[u8], pairs: &[(ByteStr, f64)]) {
     }
     let n = z.len();
     ctx.insert(dst, Entry::new(Value::ZSet(Box::new(z))));
+    ctx.signal_ready(dst);
     ctx.out.int(n as i64);
 }
 
@@ -861,7 +866,9 @@ fn zpopmax(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
 
 /// Looks `key` up for a pop: Some(true) if it holds members, None after WRONGTYPE.
 fn has_members(ctx: &mut ExecCtx<'_>, key: &[u8]) -> Option<bool> {
+    let rerun = ctx.unblocked_rerun;
     match zset_mut(ctx, key) {
+        Err(_) if rerun => Some(false),
         Err(_) => {
             ctx.wrong_type();
             None
@@ -1474,6 +1481,11 @@ mod tests {
         assert_eq!(k.run("BZPOPMIN a b 0"), "");
         assert_eq!(k.block.take().unwrap().keys.len(), 2);
         k.run("ZADD b 1 x 2 y");
+        assert_eq!(k.ready, vec![b"b".to_vec()]);
+        k.run("ZADD b 1 x");
+        assert!(k.ready.is_empty());
+        k.run("ZUNIONSTORE u 1 b");
+        assert_eq!(k.ready, vec![b"u".to_vec()]);
         assert_eq!(k.run("BZPOPMAX a b 0"), bulks(&["b", "y", "2"]));
         assert_eq!(k.propagated(), vec!["ZPOPMAX b".to_string()]);
         assert_eq!(
