@@ -314,6 +314,16 @@ ZRANGEBYSCORE z (a 1
 ZRANGEBYLEX z a b
 ZUNION 0 a
 ZADD str 1 a
+ZADD fz 1e400 a
+ZADD fz 1e-400 a
+ZADD fz 1e-310 a 0x10 b 1. c .5 d -0 e +inf f Infinity g 0e0 i
+ZADD fz 1e h
+ZRANGE fz 0 -1 WITHSCORES
+ZRANGEBYSCORE fz (1e400 +inf
+ZUNION 1 fz WEIGHTS 1e400
+SRANDMEMBER s -9223372036854775808
+HRANDFIELD h -9223372036854775808
+ZRANDMEMBER fz -9223372036854775808
 "#;
 
 /// Commands that push collections across the encoding thresholds.

@@ -94,20 +94,86 @@ pub fn remove_if_empty(ctx: &mut ExecCtx<'_>, key: &[u8]) {
     }
 }
 
-/// Parses a double like Redis's `getDoubleFromObject` (strtod, no spaces, no NaN).
+/// Parses a double like C's `strtod` over the whole argument: decimal,
+/// `inf`/`infinity`, or hexadecimal (`0x1.8p3`); no spaces, no NaN. Values
+/// that overflow become ±inf and ones that underflow become 0, as strtod
+/// returns them (Redis's range parsing, `zslParseRange`, accepts those).
+pub fn parse_f64_loose(arg: &[u8]) -> Option<f64> {
+    parse_strtod(arg).map(|(v, _)| v)
+}
+
+/// Parses a double like Redis's `getDoubleFromObject`: [`parse_f64_loose`]
+/// plus rejecting results strtod flags as out of range (overflow to ±inf
+/// from a finite literal, or underflow to zero from a nonzero one).
 pub fn parse_f64(arg: &[u8]) -> Option<f64> {
+    match parse_strtod(arg)? {
+        (_, true) => None,
+        (v, false) => Some(v),
+    }
+}
+
+/// (value, out of range).
+fn parse_strtod(arg: &[u8]) -> Option<(f64, bool)> {
     let s = std::str::from_utf8(arg).ok()?;
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
         return None;
     }
-    let lower = s.to_ascii_lowercase();
-    let body = lower.trim_start_matches(['+', '-']);
-    if body.starts_with("nan") {
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    if lower.starts_with("nan") {
         return None;
     }
-    // strtod accepts "inf"/"infinity" but Rust also accepts them; both agree.
-    let v: f64 = s.parse().ok()?;
-    (!v.is_nan()).then_some(v)
+    if lower == "inf" || lower == "infinity" {
+        return Some((
+            if neg {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            },
+            false,
+        ));
+    }
+    let v = if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
+    } else {
+        if !body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
+        body.parse::<f64>().ok()?
+    };
+    let nonzero_digits = body
+        .bytes()
+        .take_while(|c| !matches!(c, b'e' | b'E' | b'p' | b'P'))
+        .skip(if lower.starts_with("0x") { 2 } else { 0 })
+        .any(|c| c.is_ascii_alphanumeric() && c != b'0');
+    let out_of_range = v.is_infinite() || (v == 0.0 && nonzero_digits);
+    Some((if neg { -v } else { v }, out_of_range))
+}
+
+/// Hexadecimal float digits after `0x`: `h[.h][p[+-]d]`.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mant, exp) = match s.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += c.to_digit(16)? as f64 * scale;
+        scale /= 16.0;
+    }
+    Some(v * 2f64.powi(exp))
 }
 
 /// Parses an integer like Redis's `getLongLongFromObject`.
@@ -321,11 +387,17 @@ pub fn glob_match(pat: &[u8], s: &[u8], nocase: bool) -> bool {
 
 /// Count argument of a random-pick command (HRANDFIELD/SRANDMEMBER/ZRANDMEMBER).
 pub fn parse_count(out: &mut ReplyWriter, arg: &[u8]) -> Option<i64> {
-    let n = parse_i64(arg);
-    if n.is_none() {
-        out.error(ERR_NOT_INT);
+    match parse_i64(arg) {
+        None => {
+            out.error(ERR_NOT_INT);
+            None
+        }
+        Some(i64::MIN) => {
+            out.error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+            None
+        }
+        n => n,
     }
-    n
 }
 
 /// Resolves Redis's inclusive `start..=end` range with negative indexes
@@ -469,6 +541,18 @@ mod tests {
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"-0x1.8p1"), Some(-3.0));
+        assert_eq!(parse_f64(b"Infinity"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"1."), Some(1.0));
+        assert_eq!(parse_f64(b".5"), Some(0.5));
+        assert_eq!(parse_f64(b"1e"), None);
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"0e0"), Some(0.0));
+        assert_eq!(parse_f64(b"1e-310"), Some(1e-310));
+        assert_eq!(parse_f64_loose(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(parse_f64_loose(b"nan"), None);
         assert_eq!(parse_timeout(b"0", 5), Ok(0));
         assert_eq!(parse_timeout(b"0.5", 5), Ok(505));
         assert_eq!(parse_timeout(b"-1", 5), Err("ERR timeout is negative"));

@@ -9,8 +9,8 @@ use rand::Rng;
 use smallvec::smallvec;
 
 use super::coll::{
-    block_on, parse_count, parse_f64, parse_i64, parse_scan, parse_timeout, read_zset,
-    remove_if_empty, resolve_range, write_scan_all, zset_create, zset_mut, WrongType,
+    block_on, parse_count, parse_f64, parse_f64_loose, parse_i64, parse_scan, parse_timeout,
+    read_zset, remove_if_empty, resolve_range, write_scan_all, zset_create, zset_mut, WrongType,
 };
 use super::lists::{numkeys_at, parse_positive};
 use super::sets::parse_intercard;
@@ -108,10 +108,11 @@ struct ScoreRange {
     max_ex: bool,
 }
 
+/// One end of a score range (`zslParseRange`: plain strtod, no range check).
 fn parse_score_bound(arg: &[u8]) -> Option<(f64, bool)> {
     match arg.strip_prefix(b"(") {
-        Some(rest) => parse_f64(rest).map(|v| (v, true)),
-        None => parse_f64(arg).map(|v| (v, false)),
+        Some(rest) => parse_f64_loose(rest).map(|v| (v, true)),
+        None => parse_f64_loose(arg).map(|v| (v, false)),
     }
 }
 
