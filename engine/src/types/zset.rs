@@ -32,12 +32,11 @@ impl Default for ZSetValue {
 
 /// Score entries: 8 bytes are an f64; 1..=7 bytes are a little-endian
 /// signed integer (most scores are small integers, and this keeps them at
-/// one or two bytes as Redis's listpack integer encodings do).
+/// one or two bytes as Redis's listpack integer encodings do). Like Redis's
+/// listpack, which stores scores as text, -0 is stored (and read back) as 0.
 fn encode_score(score: f64) -> ([u8; 8], usize) {
     const INT_LIMIT: f64 = (1u64 << 55) as f64;
-    let integral = score.fract() == 0.0
-        && score.abs() < INT_LIMIT
-        && !(score == 0.0 && score.is_sign_negative());
+    let integral = score.fract() == 0.0 && score.abs() < INT_LIMIT;
     if integral {
         let v = score as i64;
         let n = (1..=7)
@@ -299,7 +298,6 @@ mod tests {
     fn score_encoding_round_trips() {
         for s in [
             0.0,
-            -0.0,
             1.0,
             -1.0,
             127.0,
@@ -318,6 +316,10 @@ mod tests {
             assert_eq!(back.to_bits(), s.to_bits(), "{s}");
         }
         assert_eq!(encode_score(5.0).1, 1);
+        assert_eq!(
+            decode_score(&encode_score(-0.0).0[..1]).to_bits(),
+            0.0f64.to_bits()
+        );
         assert_eq!(encode_score(1000.0).1, 2);
     }
 
@@ -325,7 +327,8 @@ mod tests {
         #[test]
         fn scores_round_trip(s in any::<f64>().prop_filter("not nan", |s| !s.is_nan())) {
             let (b, n) = encode_score(s);
-            prop_assert_eq!(decode_score(&b[..n]).to_bits(), s.to_bits());
+            // -0 reads back as 0, as from Redis's listpack.
+            prop_assert_eq!(decode_score(&b[..n]).to_bits(), (s + 0.0).to_bits());
         }
 
         #[test]
