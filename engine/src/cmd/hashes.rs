@@ -217,8 +217,10 @@ fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, &'static
 
 fn hincrbyfloat(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let key = args[1];
-    if parse_f64(args[3]).is_none_or(|v| !v.is_finite()) {
-        return ctx.out.error(crate::exec::ERR_NOT_FLOAT);
+    match parse_f64(args[3]) {
+        None => return ctx.out.error(crate::exec::ERR_NOT_FLOAT),
+        Some(v) if !v.is_finite() => return ctx.out.error("ERR value is NaN or Infinity"),
+        Some(_) => {}
     }
     let result = match hash_mut(ctx, key) {
         Err(_) => return ctx.wrong_type(),
@@ -398,6 +400,11 @@ mod tests {
             "-ERR value is not a valid float\r\n"
         );
         assert_eq!(k.run("HINCRBYFLOAT h n 1e3"), "$3\r\n998\r\n");
+        assert_eq!(
+            k.run("HINCRBYFLOAT h n inf"),
+            "-ERR value is NaN or Infinity\r\n"
+        );
+        assert_eq!(k.run("HINCRBYFLOAT h n 0x10"), "$4\r\n1014\r\n");
     }
 
     #[test]
