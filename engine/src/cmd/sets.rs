@@ -1,8 +1,6 @@
 //! Set commands: membership, random picks, moves, and the SINTER/SUNION/
 //! SDIFF algebra with its STORE and CARD forms.
 
-use std::borrow::Cow;
-
 use hashbrown::HashSet;
 use rand::seq::index::sample;
 use rand::Rng;
@@ -126,17 +124,10 @@ fn spop(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
             let picks: Vec<ByteStr> = if want == s.len() {
                 s.iter().map(|m| ByteStr::from_slice(&m)).collect()
             } else {
-                let mut idx = sample(&mut rand::thread_rng(), s.len(), want).into_vec();
-                idx.sort_unstable();
-                let mut picks = Vec::with_capacity(want);
-                let mut next = idx.into_iter().peekable();
-                for (i, m) in s.iter().enumerate() {
-                    if next.peek() == Some(&i) {
-                        next.next();
-                        picks.push(ByteStr::from_slice(&m));
-                    }
-                }
-                picks
+                sample(&mut rand::thread_rng(), s.len(), want)
+                    .into_iter()
+                    .filter_map(|i| s.nth(i))
+                    .collect()
             };
             for m in &picks {
                 s.remove(m);
@@ -201,22 +192,28 @@ fn srandmember(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let Some(s) = s else {
         return out.array(0);
     };
-    let members: Vec<Cow<'_, [u8]>> = s.iter().collect();
     let mut rng = rand::thread_rng();
+    let len = s.len();
     if count < 0 {
         out.array(count.unsigned_abs() as usize);
         for _ in 0..count.unsigned_abs() {
-            out.bulk(&members[rng.gen_range(0..members.len())]);
+            match s.nth(rng.gen_range(0..len)) {
+                Some(m) => out.bulk(&m),
+                None => out.null(),
+            }
         }
-    } else if count as usize >= members.len() {
-        out.array(members.len());
-        for m in &members {
-            out.bulk(m);
+    } else if count as usize >= len {
+        out.array(len);
+        for m in s.iter() {
+            out.bulk(&m);
         }
     } else {
         out.array(count as usize);
-        for i in sample(&mut rng, members.len(), count as usize) {
-            out.bulk(&members[i]);
+        for i in sample(&mut rng, len, count as usize) {
+            match s.nth(i) {
+                Some(m) => out.bulk(&m),
+                None => out.null(),
+            }
         }
     }
 }
@@ -512,6 +509,28 @@ mod tests {
         let popped = k.run("SPOP s 2");
         assert!(popped.starts_with("*2\r\n"));
         assert_eq!(k.run("SCARD s"), ":1\r\n");
+    }
+
+    #[test]
+    fn random_picks_on_large_sets() {
+        let mut k = Kit::new();
+        let members: Vec<String> = (0..1000).map(|i| format!("m{i}")).collect();
+        k.run(&format!("SADD big {}", members.join(" ")));
+        for _ in 0..10 {
+            let popped = k.run("SPOP big");
+            assert!(popped.starts_with("$"));
+            let m = popped.split("\r\n").nth(1).unwrap().to_string();
+            assert_eq!(k.run(&format!("SISMEMBER big {m}")), ":0\r\n");
+        }
+        assert!(k.run("SPOP big 490").starts_with("*490\r\n"));
+        assert_eq!(k.run("SCARD big"), ":500\r\n");
+        let picks = sorted_members(&k.run("SRANDMEMBER big 100"));
+        let mut distinct = picks.clone();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 100);
+        assert!(k.run("SRANDMEMBER big -2000").starts_with("*2000\r\n"));
+        assert!(k.run("SPOP big 600").starts_with("*500\r\n"));
+        assert_eq!(k.run("EXISTS big"), ":0\r\n");
     }
 
     #[test]
