@@ -292,8 +292,17 @@ impl<'k> ExecCtx<'k> {
 
     /// Stores `entry` under `key`, replacing any previous value (and its TTL).
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        // Like Redis's dbAdd: a new list or sorted set may serve blocked clients,
+        // whichever command created it (push, *STORE, RENAME, RESTORE …).
+        let wakes = matches!(
+            entry.value,
+            crate::value::Value::List(_) | crate::value::Value::ZSet(_)
+        );
         let old = self.db_slot(key).insert(key, entry);
         self.modified(key, 1);
+        if wakes {
+            self.signal_ready(key);
+        }
         old
     }
 
@@ -330,7 +339,14 @@ impl<'k> ExecCtx<'k> {
 
     /// Records that `key` (in the selected db) got elements a blocked client may want.
     pub fn signal_ready(&mut self, key: &[u8]) {
-        self.ready_keys.push((self.db, ByteStr::from_slice(key)));
+        let db = self.db;
+        if !self
+            .ready_keys
+            .iter()
+            .any(|(d, k)| *d == db && k.as_slice() == key)
+        {
+            self.ready_keys.push((db, ByteStr::from_slice(key)));
+        }
     }
 
     /// Writes Redis's WRONGTYPE error.

@@ -345,10 +345,6 @@ fn zadd_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], f: AddFlags, pairs_at: us
     if added + updated > 0 {
         ctx.modified(key, (added + updated) as u64);
     }
-    if !exists && added > 0 {
-        // A new sorted set may serve clients blocked in BZPOPMIN/BZMPOP.
-        ctx.signal_ready(key);
-    }
     remove_if_empty(ctx, key);
     if nan {
         return ctx.out.error("ERR resulting score is not a number (NaN)");
@@ -724,7 +720,6 @@ fn store_pairs(ctx: &mut ExecCtx<'_>, dst: &[u8], pairs: &[(ByteStr, f64)]) {
     }
     let n = z.len();
     ctx.insert(dst, Entry::new(Value::ZSet(Box::new(z))));
-    ctx.signal_ready(dst);
     ctx.out.int(n as i64);
 }
 
