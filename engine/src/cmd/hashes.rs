@@ -257,44 +257,53 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let Some((h, out)) = read_hash(ctx, args[1]) else {
         return;
     };
+    // Collections are never stored empty; treat one as missing regardless.
+    let h = h.filter(|c| !c.is_empty());
     let Some(count) = count else {
-        match h {
+        match h.and_then(|h| h.entry_at(rand::thread_rng().gen_range(0..h.len()))) {
+            Some((f, _)) => out.bulk(f),
             None => out.null(),
-            Some(h) => {
-                let i = rand::thread_rng().gen_range(0..h.len());
-                let (f, _) = h.iter().nth(i).expect("index below len");
-                out.bulk(f);
-            }
         }
         return;
     };
     let Some(h) = h else {
         return out.array(0);
     };
-    let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
+    let len = h.len();
+    let mut rng = rand::thread_rng();
     let picks: Vec<usize> = if count < 0 {
-        let mut rng = rand::thread_rng();
         (0..count.unsigned_abs())
-            .map(|_| rng.gen_range(0..pairs.len()))
+            .map(|_| rng.gen_range(0..len))
             .collect()
-    } else if count as usize >= pairs.len() {
-        (0..pairs.len()).collect()
+    } else if count as usize >= len {
+        (0..len).collect()
     } else {
-        sample(&mut rand::thread_rng(), pairs.len(), count as usize).into_vec()
+        sample(&mut rng, len, count as usize).into_vec()
+    };
+    // Listpack hashes are small: index them once instead of walking per pick.
+    let small: Vec<(&[u8], &[u8])> = match h {
+        crate::types::HashValue::Listpack(..) => h.iter().collect(),
+        crate::types::HashValue::Table(_) => Vec::new(),
+    };
+    let pair = |i: usize| match small.get(i) {
+        Some(p) => *p,
+        None => h.entry_at(i).expect("pick below len"),
     };
     if with_values && out.is_resp3() {
         out.array(picks.len());
         for i in picks {
+            let (f, v) = pair(i);
             out.array(2);
-            out.bulk(pairs[i].0);
-            out.bulk(pairs[i].1);
+            out.bulk(f);
+            out.bulk(v);
         }
     } else {
         out.array(picks.len() * if with_values { 2 } else { 1 });
         for i in picks {
-            out.bulk(pairs[i].0);
+            let (f, v) = pair(i);
+            out.bulk(f);
             if with_values {
-                out.bulk(pairs[i].1);
+                out.bulk(v);
             }
         }
     }

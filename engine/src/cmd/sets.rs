@@ -176,6 +176,8 @@ fn srandmember(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let Some((s, out)) = read_set(ctx, args[1]) else {
         return;
     };
+    // Collections are never stored empty; treat one as missing regardless.
+    let s = s.filter(|c| !c.is_empty());
     let Some(count) = count else {
         match s {
             None => out.null(),

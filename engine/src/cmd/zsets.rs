@@ -1280,6 +1280,8 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let Some((z, out)) = read_zset(ctx, args[1]) else {
         return;
     };
+    // Collections are never stored empty; treat one as missing regardless.
+    let z = z.filter(|c| !c.is_empty());
     let Some(count) = count else {
         match z {
             None => out.null(),

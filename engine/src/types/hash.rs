@@ -2,8 +2,7 @@
 //! entries) while small, a `hashtable` once a field count or a field/value
 //! length passes the [`Limits`]. Like Redis, a hash never converts back.
 
-use hashbrown::HashMap;
-
+use super::index_map::IndexMap;
 use super::packed::Packed;
 use super::Limits;
 use crate::value::ByteStr;
@@ -13,7 +12,7 @@ pub enum HashValue {
     /// Alternating field, value entries (fields unique), and the field count.
     Listpack(Packed, u32),
     /// Boxed so the compact form sets the enum's size (24 bytes).
-    Table(Box<HashMap<ByteStr, ByteStr>>),
+    Table(Box<IndexMap<ByteStr>>),
 }
 
 impl Default for HashValue {
@@ -85,19 +84,17 @@ impl HashValue {
             self.convert_to_table();
         }
         match self {
-            HashValue::Table(m) => m
-                .insert(ByteStr::from_slice(field), ByteStr::from_slice(value))
-                .is_none(),
+            HashValue::Table(m) => m.insert_value(field, ByteStr::from_slice(value)).is_none(),
             HashValue::Listpack(..) => unreachable!("converted above"),
         }
     }
 
     fn convert_to_table(&mut self) {
         if let HashValue::Listpack(p, n) = self {
-            let mut m = HashMap::with_capacity(*n as usize + 1);
+            let mut m = IndexMap::with_capacity(*n as usize + 1);
             let mut it = p.iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
-                m.insert(ByteStr::from_slice(f), ByteStr::from_slice(v));
+                m.insert_value(f, ByteStr::from_slice(v));
             }
             *self = HashValue::Table(Box::new(m));
         }
@@ -116,6 +113,15 @@ impl HashValue {
         self.get(field).is_some()
     }
 
+    /// The (field, value) at position `i` of [`HashValue::iter`] order; O(1)
+    /// for hash tables (HRANDFIELD).
+    pub fn entry_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        match self {
+            HashValue::Listpack(..) => self.iter().nth(i),
+            HashValue::Table(m) => m.entry_at(i).map(|(f, v)| (f, v.as_slice())),
+        }
+    }
+
     /// Removes `field`; true if it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
@@ -128,7 +134,7 @@ impl HashValue {
                 }
                 None => false,
             },
-            HashValue::Table(m) => m.remove(field).is_some(),
+            HashValue::Table(m) => m.remove(field),
         }
     }
 
@@ -139,7 +145,7 @@ impl HashValue {
                 let mut it = p.iter();
                 Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
             }
-            HashValue::Table(m) => Box::new(m.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
+            HashValue::Table(m) => Box::new(m.entries().map(|(f, v)| (f, v.as_slice()))),
         }
     }
 }

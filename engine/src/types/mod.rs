@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 pub mod hash;
-pub mod index_set;
+pub mod index_map;
 pub mod intset;
 pub mod list;
 pub mod order_tree;

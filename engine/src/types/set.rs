@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use super::index_set::IndexSet;
+use super::index_map::IndexSet;
 use super::intset::IntSet;
 use super::Limits;
 use crate::util::parse_canonical_i64;
@@ -113,7 +113,7 @@ impl SetValue {
     pub fn nth(&self, i: usize) -> Option<ByteStr> {
         match self {
             SetValue::Ints(s) => (i < s.len()).then(|| int_bytes(s.get(i))),
-            SetValue::Table(t) => t.get(i).map(ByteStr::from_slice),
+            SetValue::Table(t) => t.get_index(i).map(ByteStr::from_slice),
         }
     }
 }
