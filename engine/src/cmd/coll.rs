@@ -8,7 +8,7 @@ use crate::exec::{BlockRequest, ExecCtx, ERR_NOT_INT, ERR_SYNTAX};
 use crate::keyspace::Entry;
 use crate::reply::ReplyWriter;
 use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
-use crate::value::{ByteStr, Value};
+use crate::value::{itoa_buf, ByteStr, Value};
 
 /// The key holds another type (WRONGTYPE was not yet written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,6 +211,8 @@ pub fn block_on(ctx: &mut ExecCtx<'_>, keys: &[&[u8]], deadline_ms: u64) {
 /// Options of HSCAN/SSCAN/ZSCAN after the cursor.
 pub struct ScanArgs<'a> {
     pub pattern: Option<&'a [u8]>,
+    /// COUNT hint: table positions visited per call (Redis default 10).
+    pub count: usize,
 }
 
 /// Parses `<cursor> [MATCH pattern] [COUNT n]`; on error writes it and returns None.
@@ -226,6 +228,7 @@ pub fn parse_scan<'a>(out: &mut ReplyWriter, args: &[&'a [u8]]) -> Option<(u64, 
         }
     };
     let mut pattern = None;
+    let mut count = 10;
     let mut i = 1;
     while i < args.len() {
         let opt = args[i];
@@ -245,7 +248,7 @@ pub fn parse_scan<'a>(out: &mut ReplyWriter, args: &[&'a [u8]]) -> Option<(u64, 
                     out.error(ERR_SYNTAX);
                     return None;
                 }
-                Some(_) => {}
+                Some(n) => count = n as usize,
             }
         } else {
             out.error(ERR_SYNTAX);
@@ -253,15 +256,11 @@ pub fn parse_scan<'a>(out: &mut ReplyWriter, args: &[&'a [u8]]) -> Option<(u64, 
         }
         i += 2;
     }
-    Some((cursor, ScanArgs { pattern }))
+    Some((cursor, ScanArgs { pattern, count }))
 }
 
-/// Writes a scan reply that returns every element at once with cursor 0.
-///
-/// Redis does this for compact encodings; ringkv also does it for large
-/// ones (hashbrown offers no rehash-stable cursor), which satisfies SCAN's
-/// guarantees at the cost of one large reply.
-/// `items` yields groups (a field and its value, a member and its score)
+/// Writes a scan reply that returns every element at once with cursor 0,
+/// as Redis does for compact encodings. `items` yields groups (a field and its value, a member and its score)
 /// whose first element is matched against the pattern.
 pub fn write_scan_all<'i>(
     out: &mut ReplyWriter,
@@ -274,6 +273,49 @@ pub fn write_scan_all<'i>(
         .collect();
     out.array(2);
     out.bulk(b"0");
+    out.array(kept.len() * group);
+    for g in &kept {
+        for e in g {
+            out.bulk(e);
+        }
+    }
+}
+
+/// Writes one page of a scan over a dense table of `len` positions (the
+/// large encodings keep their entries in a dense array).
+///
+/// Positions are visited from the top down and the cursor is the position
+/// below which nothing has been visited yet. Removal moves the last entry
+/// into the hole and insertion appends, so an entry present for the whole
+/// scan never moves from the unvisited part into the visited part: SCAN's
+/// guarantee holds without a reverse-binary cursor.
+pub fn write_scan_page<'i>(
+    out: &mut ReplyWriter,
+    cursor: u64,
+    opts: &ScanArgs<'_>,
+    len: usize,
+    group: usize,
+    item_at: impl Fn(usize) -> Option<SmallVec<[std::borrow::Cow<'i, [u8]>; 2]>>,
+) {
+    let top = if cursor == 0 {
+        len
+    } else {
+        (cursor.min(len as u64)) as usize
+    };
+    let mut pos = top;
+    let mut kept = Vec::new();
+    let mut visited = 0;
+    while pos > 0 && visited < opts.count {
+        pos -= 1;
+        visited += 1;
+        if let Some(g) = item_at(pos) {
+            if opts.pattern.is_none_or(|p| glob_match(p, &g[0], false)) {
+                kept.push(g);
+            }
+        }
+    }
+    out.array(2);
+    out.bulk(itoa_buf::Buf::new().format(pos as i64));
     out.array(kept.len() * group);
     for g in &kept {
         for e in g {
@@ -519,7 +561,68 @@ pub(crate) mod testkit {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::testkit::Kit;
     use super::*;
+
+    /// Parses a scan reply into (cursor, elements).
+    fn scan_reply(reply: &str) -> (u64, Vec<String>) {
+        let lines: Vec<&str> = reply.split("\r\n").collect();
+        let cursor = lines[2].parse().unwrap();
+        let elems = lines[4..]
+            .iter()
+            .filter(|l| !l.starts_with('$') && !l.is_empty())
+            .map(|l| l.to_string())
+            .collect();
+        (cursor, elems)
+    }
+
+    /// Full scans of large collections under concurrent inserts and deletes
+    /// return every element present for the whole scan.
+    #[test]
+    fn scans_of_large_collections_keep_the_guarantee() {
+        for (add, scan, del, group) in [
+            ("SADD", "SSCAN", "SREM", 1),
+            ("HSET", "HSCAN", "HDEL", 2),
+            ("ZADD", "ZSCAN", "ZREM", 2),
+        ] {
+            let mut k = Kit::new();
+            let stable: Vec<String> = (0..600).map(|i| format!("s{i}")).collect();
+            let doomed: Vec<String> = (0..300).map(|i| format!("d{i}")).collect();
+            let add_cmd = |m: &str| match add {
+                "SADD" => format!("SADD k {m}"),
+                "HSET" => format!("HSET k {m} 1"),
+                _ => format!("ZADD k 1 {m}"),
+            };
+            // Doomed entries first: deleting them pulls entries from the end of
+            // the table to the front, which an ascending cursor would skip.
+            for m in doomed.iter().chain(&stable) {
+                k.run(&add_cmd(m));
+            }
+            let mut seen = std::collections::HashSet::new();
+            let mut cursor = 0;
+            let mut round = 0;
+            loop {
+                let (next, elems) = scan_reply(&k.run(&format!("{scan} k {cursor} COUNT 13")));
+                for e in elems.iter().step_by(group) {
+                    seen.insert(e.clone());
+                }
+                // Churn between calls: delete some, add new ones.
+                if let Some(d) = doomed.get(round) {
+                    k.run(&format!("{del} k {d}"));
+                }
+                k.run(&add_cmd(&format!("n{round}")));
+                round += 1;
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+                assert!(round < 10_000, "{scan} did not terminate");
+            }
+            for m in &stable {
+                assert!(seen.contains(m), "{scan} missed {m}");
+            }
+        }
+    }
 
     #[test]
     fn glob_patterns() {

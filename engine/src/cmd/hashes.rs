@@ -8,7 +8,7 @@ use smallvec::smallvec;
 
 use super::coll::{
     hash_create, hash_mut, parse_count, parse_f64, parse_i64, parse_scan, read_hash,
-    remove_if_empty, write_scan_all,
+    remove_if_empty, write_scan_all, write_scan_page,
 };
 use crate::command::{spec, CommandFlags as F, CommandSpec, EngineFn};
 use crate::exec::{ExecCtx, ERR_NOT_INT, ERR_SYNTAX};
@@ -310,15 +310,26 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
 }
 
 fn hscan(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    let Some((_, opts)) = parse_scan(ctx.out, &args[2..]) else {
+    let Some((cursor, opts)) = parse_scan(ctx.out, &args[2..]) else {
         return;
     };
-    if let Some((h, out)) = read_hash(ctx, args[1]) {
-        let items = h
-            .into_iter()
-            .flat_map(|h| h.iter())
-            .map(|(f, v)| smallvec![Cow::Borrowed(f), Cow::Borrowed(v)]);
-        write_scan_all(out, opts.pattern, 2, items);
+    let Some((h, out)) = read_hash(ctx, args[1]) else {
+        return;
+    };
+    match h {
+        Some(h) if !h.is_compact() => {
+            write_scan_page(out, cursor, &opts, h.len(), 2, |i| {
+                h.entry_at(i)
+                    .map(|(f, v)| smallvec![Cow::Borrowed(f), Cow::Borrowed(v)])
+            });
+        }
+        _ => {
+            let items = h
+                .into_iter()
+                .flat_map(|h| h.iter())
+                .map(|(f, v)| smallvec![Cow::Borrowed(f), Cow::Borrowed(v)]);
+            write_scan_all(out, opts.pattern, 2, items);
+        }
     }
 }
 

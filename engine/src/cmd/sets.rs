@@ -1,6 +1,8 @@
 //! Set commands: membership, random picks, moves, and the SINTER/SUNION/
 //! SDIFF algebra with its STORE and CARD forms.
 
+use std::borrow::Cow;
+
 use hashbrown::HashSet;
 use rand::seq::index::sample;
 use rand::Rng;
@@ -8,7 +10,7 @@ use smallvec::smallvec;
 
 use super::coll::{
     parse_count, parse_i64, parse_scan, read_set, remove_if_empty, set_create, set_mut,
-    write_scan_all, WrongType,
+    write_scan_all, write_scan_page, WrongType,
 };
 use super::lists::{numkeys_at, parse_positive};
 use crate::command::{spec, CommandFlags as F, CommandSpec, EngineFn, KeyPositions};
@@ -441,12 +443,22 @@ fn sintercard(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
 }
 
 fn sscan(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    let Some((_, opts)) = parse_scan(ctx.out, &args[2..]) else {
+    let Some((cursor, opts)) = parse_scan(ctx.out, &args[2..]) else {
         return;
     };
-    if let Some((s, out)) = read_set(ctx, args[1]) {
-        let items = s.into_iter().flat_map(|s| s.iter()).map(|m| smallvec![m]);
-        write_scan_all(out, opts.pattern, 1, items);
+    let Some((s, out)) = read_set(ctx, args[1]) else {
+        return;
+    };
+    match s {
+        Some(s) if !s.is_compact() => {
+            write_scan_page(out, cursor, &opts, s.len(), 1, |i| {
+                s.nth(i).map(|m| smallvec![Cow::Owned(m.to_vec())])
+            });
+        }
+        _ => {
+            let items = s.into_iter().flat_map(|s| s.iter()).map(|m| smallvec![m]);
+            write_scan_all(out, opts.pattern, 1, items);
+        }
     }
 }
 

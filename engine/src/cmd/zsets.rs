@@ -10,7 +10,8 @@ use smallvec::smallvec;
 
 use super::coll::{
     block_on, parse_count, parse_f64, parse_f64_loose, parse_i64, parse_scan, parse_timeout,
-    read_zset, remove_if_empty, resolve_range, write_scan_all, zset_create, zset_mut, WrongType,
+    read_zset, remove_if_empty, resolve_range, write_scan_all, write_scan_page, zset_create,
+    zset_mut, WrongType,
 };
 use super::lists::{numkeys_at, parse_positive};
 use super::sets::parse_intercard;
@@ -1317,18 +1318,32 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     );
 }
 
+/// A ZSCAN element group: the member and its score as `%.17g` text.
+fn scan_pair((m, s): (&[u8], f64)) -> smallvec::SmallVec<[Cow<'_, [u8]>; 2]> {
+    smallvec![
+        Cow::Borrowed(m),
+        Cow::Owned(format_double_g17(s).into_bytes())
+    ]
+}
+
 fn zscan(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    let Some((_, opts)) = parse_scan(ctx.out, &args[2..]) else {
+    let Some((cursor, opts)) = parse_scan(ctx.out, &args[2..]) else {
         return;
     };
-    if let Some((z, out)) = read_zset(ctx, args[1]) {
-        let items = z.into_iter().flat_map(|z| z.iter()).map(|(m, s)| {
-            smallvec![
-                Cow::Borrowed(m),
-                Cow::Owned(format_double_g17(s).into_bytes())
-            ]
-        });
-        write_scan_all(out, opts.pattern, 2, items);
+    let Some((z, out)) = read_zset(ctx, args[1]) else {
+        return;
+    };
+    let pair = scan_pair;
+    match z {
+        Some(z) if !z.is_compact() => {
+            write_scan_page(out, cursor, &opts, z.len(), 2, |i| {
+                z.table_entry_at(i).map(pair)
+            });
+        }
+        _ => {
+            let items = z.into_iter().flat_map(|z| z.iter()).map(pair);
+            write_scan_all(out, opts.pattern, 2, items);
+        }
     }
 }
 

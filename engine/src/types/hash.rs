@@ -113,6 +113,11 @@ impl HashValue {
         self.get(field).is_some()
     }
 
+    /// True while in the compact (listpack) encoding.
+    pub fn is_compact(&self) -> bool {
+        matches!(self, HashValue::Listpack(..))
+    }
+
     /// The (field, value) at position `i` of [`HashValue::iter`] order; O(1)
     /// for hash tables (HRANDFIELD).
     pub fn entry_at(&self, i: usize) -> Option<(&[u8], &[u8])> {

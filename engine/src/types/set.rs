@@ -108,6 +108,11 @@ impl SetValue {
         }
     }
 
+    /// True while in the compact (intset) encoding.
+    pub fn is_compact(&self) -> bool {
+        matches!(self, SetValue::Ints(..))
+    }
+
     /// The member at position `i` of [`SetValue::iter`] order, in O(1)
     /// (random picks: SPOP, SRANDMEMBER).
     pub fn nth(&self, i: usize) -> Option<ByteStr> {

@@ -3,12 +3,10 @@
 //! map plus an [`OrderTree`] giving O(log n) rank, select and range starts.
 //! Like Redis, a sorted set never converts back on its own.
 
-use hashbrown::HashMap;
-
+use super::index_map::IndexMap;
 use super::order_tree::{cmp_entry, OrderTree};
 use super::packed::Packed;
 use super::Limits;
-use crate::value::ByteStr;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZSetValue {
@@ -20,7 +18,7 @@ pub enum ZSetValue {
 /// The large encoding.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Ranked {
-    scores: HashMap<ByteStr, f64>,
+    scores: IndexMap<f64>,
     order: OrderTree,
 }
 
@@ -158,18 +156,15 @@ impl ZSetValue {
             self.convert_to_skiplist();
         }
         match self {
-            ZSetValue::SkipList(r) => match r.scores.get_mut(member) {
-                Some(old) => {
-                    if *old != score {
-                        let prev = *old;
-                        *old = score;
+            ZSetValue::SkipList(r) => match r.scores.insert_value(member, score) {
+                Some(prev) => {
+                    if prev != score {
                         r.order.remove(member, prev);
                         r.order.insert(member, score);
                     }
                     false
                 }
                 None => {
-                    r.scores.insert(ByteStr::from_slice(member), score);
                     r.order.insert(member, score);
                     true
                 }
@@ -181,11 +176,11 @@ impl ZSetValue {
     fn convert_to_skiplist(&mut self) {
         if let ZSetValue::Listpack(p, n) = self {
             let mut r = Ranked {
-                scores: HashMap::with_capacity(*n as usize + 1),
+                scores: IndexMap::with_capacity(*n as usize + 1),
                 order: OrderTree::new(),
             };
             for (m, s) in packed_pairs(p) {
-                r.scores.insert(ByteStr::from_slice(m), s);
+                r.scores.insert_value(m, s);
                 r.order.insert(m, s);
             }
             *self = ZSetValue::SkipList(Box::new(r));
@@ -210,8 +205,9 @@ impl ZSetValue {
                 }
                 None => false,
             },
-            ZSetValue::SkipList(r) => match r.scores.remove(member) {
+            ZSetValue::SkipList(r) => match r.scores.get(member).copied() {
                 Some(s) => {
+                    r.scores.remove(member);
                     r.order.remove(member, s);
                     true
                 }
@@ -248,6 +244,20 @@ impl ZSetValue {
         match self {
             ZSetValue::Listpack(p, _) => Box::new(packed_pairs(p).skip(start)),
             ZSetValue::SkipList(r) => Box::new(r.order.iter_from(start)),
+        }
+    }
+
+    /// True while in the compact (listpack) encoding.
+    pub fn is_compact(&self) -> bool {
+        matches!(self, ZSetValue::Listpack(..))
+    }
+
+    /// The pair at position `i` of the member table (not rank order); O(1)
+    /// in the skiplist encoding. ZSCAN pages through these positions.
+    pub fn table_entry_at(&self, i: usize) -> Option<(&[u8], f64)> {
+        match self {
+            ZSetValue::Listpack(..) => self.iter_from(i).next(),
+            ZSetValue::SkipList(r) => r.scores.entry_at(i).map(|(m, s)| (m, *s)),
         }
     }
 
