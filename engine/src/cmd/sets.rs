@@ -226,6 +226,8 @@ fn smove(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let (src, dst, member) = (args[1], args[2], args[3]);
     let src_has = match set_mut(ctx, src) {
         Err(_) => return ctx.wrong_type(),
+        // A missing source answers 0 before the destination's type is checked.
+        Ok(None) => return ctx.out.int(0),
         Ok(s) => s.map(|s| s.contains(member)),
     };
     if set_mut(ctx, dst).is_err() {

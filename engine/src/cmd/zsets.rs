@@ -708,14 +708,21 @@ fn zrevrangebylex(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     range_reply(ctx, args, style(RangeKind::Lex, true, false))
 }
 
-/// Replaces `dst` with a sorted set of `pairs` (deleting it when empty); replies the size.
-fn store_pairs(ctx: &mut ExecCtx<'_>, dst: &[u8], pairs: &[(ByteStr, f64)]) {
+/// Replaces `dst` with a sorted set of `pairs` (deleting it when empty);
+/// replies the size. `member_len_hint` is what Redis sizes the new set by
+/// (the longest member for the algebra commands, 0 for ZRANGESTORE).
+fn store_pairs(
+    ctx: &mut ExecCtx<'_>,
+    dst: &[u8],
+    pairs: &[(ByteStr, f64)],
+    member_len_hint: usize,
+) {
     if pairs.is_empty() {
         ctx.remove(dst);
         return ctx.out.int(0);
     }
     let lim = limits();
-    let mut z = ZSetValue::new();
+    let mut z = ZSetValue::for_size(pairs.len(), member_len_hint, &lim);
     for (m, s) in pairs {
         z.insert_with(m, *s, &lim);
     }
@@ -739,7 +746,7 @@ fn zrangestore(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         Ok(None) => Vec::new(),
         Ok(Some(z)) => q.collect(z),
     };
-    store_pairs(ctx, args[1], &pairs);
+    store_pairs(ctx, args[1], &pairs, 0);
 }
 
 // ---------------------------------------------------------------- removal by range
@@ -1208,7 +1215,8 @@ fn algebra_reply(ctx: &mut ExecCtx<'_>, args: &[&[u8]], op: SetOp) {
 
 fn algebra_store(ctx: &mut ExecCtx<'_>, args: &[&[u8]], op: SetOp) {
     if let Some((pairs, _)) = algebra(ctx, args, 2, op, true) {
-        store_pairs(ctx, args[1], &pairs);
+        let longest = pairs.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+        store_pairs(ctx, args[1], &pairs, longest);
     }
 }
 

@@ -84,6 +84,19 @@ impl ZSetValue {
         ZSetValue::default()
     }
 
+    /// An empty set in the encoding Redis's `zsetTypeCreate` picks for an
+    /// expected `len` members of at most `max_member_len` bytes: the
+    /// skiplist straight away when they will not fit a listpack. (It matters
+    /// beyond speed: a listpack stores -0 as 0, a skiplist keeps it.)
+    pub fn for_size(len: usize, max_member_len: usize, limits: &Limits) -> ZSetValue {
+        if len > limits.zset_max_listpack_entries || max_member_len > limits.zset_max_listpack_value
+        {
+            ZSetValue::SkipList(Box::default())
+        } else {
+            ZSetValue::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             ZSetValue::Listpack(_, n) => *n as usize,
