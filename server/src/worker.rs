@@ -209,7 +209,8 @@ impl Handler for WorkerHandler {
             }
             // Redis's `timeout`: idle normal clients are closed; blocked
             // clients are governed by their own timeout instead.
-            let idle_ms = now.saturating_sub(conn.client.meta.last_interaction_ms.load(Ordering::Relaxed));
+            let idle_ms =
+                now.saturating_sub(conn.client.meta.last_interaction_ms.load(Ordering::Relaxed));
             if idle_limit_ms > 0 && conn.client.blocked.is_none() && idle_ms > idle_limit_ms {
                 io.close_now = true;
             }

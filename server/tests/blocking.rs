@@ -23,11 +23,16 @@ fn read_exact_reply(s: &mut TcpStream, expected: &[u8]) {
         match s.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
             Err(e) => panic!("read: {e}"),
         }
     }
-    assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected));
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(expected)
+    );
 }
 
 fn nothing_arrives(s: &mut TcpStream, wait: Duration) {
@@ -76,12 +81,14 @@ fn timeouts_multi_and_pipelined_followers() {
     read_exact_reply(&mut c, b"*-1\r\n+PONG\r\n");
     assert!(started.elapsed() >= Duration::from_millis(150));
     // Inside MULTI a blocking pop does not block.
-    c.write_all(b"MULTI\r\nBLPOP empty 0\r\nEXEC\r\n").expect("write");
+    c.write_all(b"MULTI\r\nBLPOP empty 0\r\nEXEC\r\n")
+        .expect("write");
     read_exact_reply(&mut c, b"+OK\r\n+QUEUED\r\n*1\r\n*-1\r\n");
     // BLMOVE hands the element over and the destination serves a second waiter.
     let mut w1 = server.connect();
     let mut w2 = server.connect();
-    w1.write_all(b"BLMOVE src dst LEFT RIGHT 0\r\n").expect("write");
+    w1.write_all(b"BLMOVE src dst LEFT RIGHT 0\r\n")
+        .expect("write");
     std::thread::sleep(Duration::from_millis(50));
     w2.write_all(b"BLPOP dst 0\r\n").expect("write");
     std::thread::sleep(Duration::from_millis(50));
@@ -90,7 +97,8 @@ fn timeouts_multi_and_pipelined_followers() {
     read_exact_reply(&mut w1, b"$1\r\nx\r\n");
     read_exact_reply(&mut w2, b"*2\r\n$3\r\ndst\r\n$1\r\nx\r\n");
     // Errors of the timeout argument.
-    c.write_all(b"BLPOP k -1\r\nBLPOP k abc\r\n").expect("write");
+    c.write_all(b"BLPOP k -1\r\nBLPOP k abc\r\n")
+        .expect("write");
     read_exact_reply(
         &mut c,
         b"-ERR timeout is negative\r\n-ERR timeout is not a float or out of range\r\n",

@@ -195,24 +195,20 @@ fn hincrby(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     ctx.out.int(new);
 }
 
-/// `current + incr` printed the way HINCRBYFLOAT prints it.
-// TODO(strings): swap for `crate::util::incr_by_float` (exact long double
-// arithmetic and "%.17Lf") once the strings branch lands; this one computes
-// in f64 and prints the shortest round-trip form, which can differ from
-// Redis in the last digits of long fractions.
+/// `current + incr` printed the way HINCRBYFLOAT prints it: Redis's long
+/// double arithmetic and "%.17Lf" (shared with INCRBYFLOAT), with the
+/// hash-specific error for a stored value that is not a number.
 fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, &'static str> {
-    let base = match current {
-        None => 0.0,
-        Some(c) => parse_f64(c).ok_or("ERR hash value is not a float")?,
-    };
-    let incr = parse_f64(incr).ok_or(crate::exec::ERR_NOT_FLOAT)?;
-    let sum = base + incr;
-    if !sum.is_finite() {
-        return Err("ERR increment would produce NaN or Infinity");
+    use crate::util::IncrFloatError;
+    if let Some(c) = current {
+        if crate::util::incr_by_float(Some(c), b"0") == Err(IncrFloatError::NotAFloat) {
+            return Err("ERR hash value is not a float");
+        }
     }
-    // Shortest round-trip form: what "%.17Lf" trimmed prints for most sums.
-    let s = format!("{sum}");
-    Ok(if s == "-0" { "0".to_string() } else { s })
+    crate::util::incr_by_float(current, incr).map_err(|e| match e {
+        IncrFloatError::NotAFloat => crate::exec::ERR_NOT_FLOAT,
+        IncrFloatError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
+    })
 }
 
 fn hincrbyfloat(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
