@@ -91,7 +91,7 @@ impl<C, S> Entry<C, S> {
         // closes); the bytes are held until the handler resumes input.
         self.conn.is_some()
             && !self.closing
-            && !(self.io.pause_input && self.io.input.len() >= PAUSED_INPUT_BYTES_MAX)
+            && (!self.io.pause_input || self.io.input.len() < PAUSED_INPUT_BYTES_MAX)
             && !self.io.close_now
             && !self.io.close_after_flush
             && self.unsent_bytes() <= output_pause_bytes
