@@ -1,8 +1,9 @@
 //! What a key holds.
 //!
 //! `Value` stays 32 bytes: strings are stored inline up to 16 bytes (most keys
-//! and many values are that short), collections are boxed so a keyspace full
-//! of small strings does not pay for the largest variant.
+//! and many values are that short); hashes, sets and sorted sets (24-byte
+//! handles) live inline too, saving an allocation per collection key; lists,
+//! whose handle is larger, are boxed.
 
 use smallvec::SmallVec;
 
@@ -21,9 +22,9 @@ pub enum Value {
     /// Any other string.
     Str(ByteStr),
     List(Box<ListValue>),
-    Hash(Box<HashValue>),
-    Set(Box<SetValue>),
-    ZSet(Box<ZSetValue>),
+    Hash(HashValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 /// The type of a value as TYPE reports it.
@@ -152,5 +153,17 @@ pub mod itoa_buf {
             let len = cursor.position() as usize;
             &self.bytes[..len]
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key pays for a `Value`; hashes, sets and sorted sets live inline
+    /// (no extra allocation per collection), lists are boxed.
+    #[test]
+    fn value_stays_32_bytes() {
+        assert_eq!(std::mem::size_of::<Value>(), 32);
     }
 }

@@ -370,7 +370,7 @@ fn set_of(items: impl IntoIterator<Item = Vec<u8>>) -> Value {
     for i in items {
         s.insert(&i);
     }
-    Value::Set(Box::new(s))
+    Value::Set(s)
 }
 
 fn zset_of(items: impl IntoIterator<Item = (Vec<u8>, f64)>) -> Value {
@@ -378,7 +378,7 @@ fn zset_of(items: impl IntoIterator<Item = (Vec<u8>, f64)>) -> Value {
     for (m, s) in items {
         z.insert(&m, s);
     }
-    Value::ZSet(Box::new(z))
+    Value::ZSet(z)
 }
 
 fn hash_of(items: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) -> Value {
@@ -386,7 +386,7 @@ fn hash_of(items: impl IntoIterator<Item = (Vec<u8>, Vec<u8>)>) -> Value {
     for (f, v) in items {
         h.insert(&f, &v);
     }
-    Value::Hash(Box::new(h))
+    Value::Hash(h)
 }
 
 fn b(s: &str) -> Vec<u8> {

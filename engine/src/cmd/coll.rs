@@ -26,7 +26,7 @@ macro_rules! typed_access {
                 Some(Entry {
                     value: Value::$variant(v),
                     ..
-                }) => Ok(Some(&mut **v)),
+                }) => Ok(Some(std::borrow::BorrowMut::<$ty>::borrow_mut(v))),
                 Some(_) => Err(WrongType),
             }
         }
@@ -34,7 +34,7 @@ macro_rules! typed_access {
         /// The collection at `key`, created empty if missing.
         pub fn $create<'c>(ctx: &'c mut ExecCtx<'_>, key: &[u8]) -> Result<&'c mut $ty, WrongType> {
             if $get_mut(ctx, key)?.is_none() {
-                ctx.insert(key, Entry::new(Value::$variant(Box::default())));
+                ctx.insert(key, Entry::new(Value::$variant(Default::default())));
             }
             match $get_mut(ctx, key) {
                 Ok(Some(v)) => Ok(v),
@@ -60,7 +60,7 @@ macro_rules! typed_read {
                         ..
                     }),
                     out,
-                ) => Some((Some(&**v), out)),
+                ) => Some((Some(std::borrow::Borrow::<$ty>::borrow(v)), out)),
                 (Some(_), out) => {
                     out.error(crate::exec::WRONGTYPE);
                     None

@@ -369,7 +369,7 @@ fn store_members(ctx: &mut ExecCtx<'_>, args: &[&[u8]], op: Algebra) {
         s.insert_with(m, &lim);
     }
     let n = s.len();
-    ctx.insert(dst, Entry::new(Value::Set(Box::new(s))));
+    ctx.insert(dst, Entry::new(Value::Set(s)));
     ctx.out.int(n as i64);
 }
 

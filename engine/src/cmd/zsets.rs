@@ -727,7 +727,7 @@ fn store_pairs(
         z.insert_with(m, *s, &lim);
     }
     let n = z.len();
-    ctx.insert(dst, Entry::new(Value::ZSet(Box::new(z))));
+    ctx.insert(dst, Entry::new(Value::ZSet(z)));
     ctx.out.int(n as i64);
 }
 

@@ -196,8 +196,7 @@ mod tests {
         let mut set = SetValue::new();
         set.insert(b"1");
         set.insert(b"2");
-        w.write_entry(b"s", &Entry::new(Value::Set(Box::new(set))))
-            .unwrap();
+        w.write_entry(b"s", &Entry::new(Value::Set(set))).unwrap();
         w.select_db(3, 1, 0).unwrap();
         w.write_entry(b"b", &Entry::new(Value::string(b"hello")))
             .unwrap();

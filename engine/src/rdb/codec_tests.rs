@@ -100,7 +100,7 @@ fn set_of<I: AsRef<[u8]>>(items: impl IntoIterator<Item = I>) -> Value {
     for i in items {
         s.insert(i.as_ref());
     }
-    Value::Set(Box::new(s))
+    Value::Set(s)
 }
 
 fn zset_of<I: AsRef<[u8]>>(items: impl IntoIterator<Item = (I, f64)>) -> Value {
@@ -108,7 +108,7 @@ fn zset_of<I: AsRef<[u8]>>(items: impl IntoIterator<Item = (I, f64)>) -> Value {
     for (m, s) in items {
         z.insert(m.as_ref(), s);
     }
-    Value::ZSet(Box::new(z))
+    Value::ZSet(z)
 }
 
 fn hash_of<I: AsRef<[u8]>>(items: impl IntoIterator<Item = (I, I)>) -> Value {
@@ -116,7 +116,7 @@ fn hash_of<I: AsRef<[u8]>>(items: impl IntoIterator<Item = (I, I)>) -> Value {
     for (f, v) in items {
         h.insert(f.as_ref(), v.as_ref());
     }
-    Value::Hash(Box::new(h))
+    Value::Hash(h)
 }
 
 // ---------- encodings chosen at the thresholds ----------

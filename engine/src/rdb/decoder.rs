@@ -404,7 +404,7 @@ impl<'a> RdbReader<'a> {
                 return Err(self.corrupt_at(at, "duplicate set member"));
             }
         }
-        Ok(Value::Set(Box::new(set)))
+        Ok(Value::Set(set))
     }
 
     fn read_zset_plain(&mut self, t: u8) -> Result<Value, RdbError> {
@@ -425,7 +425,7 @@ impl<'a> RdbReader<'a> {
                 return Err(self.corrupt_at(at, "duplicate sorted set member"));
             }
         }
-        Ok(Value::ZSet(Box::new(zset)))
+        Ok(Value::ZSet(zset))
     }
 
     fn read_hash_plain(&mut self) -> Result<Value, RdbError> {
@@ -439,7 +439,7 @@ impl<'a> RdbReader<'a> {
                 return Err(self.corrupt_at(at, "duplicate hash field"));
             }
         }
-        Ok(Value::Hash(Box::new(hash)))
+        Ok(Value::Hash(hash))
     }
 
     fn read_hash_zipmap(&mut self) -> Result<Value, RdbError> {
@@ -451,7 +451,7 @@ impl<'a> RdbReader<'a> {
                 return Err(self.corrupt_at(at, "duplicate hash field in zipmap"));
             }
         }
-        Ok(Value::Hash(Box::new(hash)))
+        Ok(Value::Hash(hash))
     }
 
     fn read_list_ziplist(&mut self) -> Result<Value, RdbError> {
@@ -472,7 +472,7 @@ impl<'a> RdbReader<'a> {
         for v in ints.iter() {
             set.insert(buf.format(v));
         }
-        Ok(Value::Set(Box::new(set)))
+        Ok(Value::Set(set))
     }
 
     fn read_set_listpack(&mut self) -> Result<Value, RdbError> {
@@ -485,7 +485,7 @@ impl<'a> RdbReader<'a> {
                 Err(BlobError::new(0, "duplicate set member"))
             }
         })?;
-        Ok(Value::Set(Box::new(set)))
+        Ok(Value::Set(set))
     }
 
     fn read_zset_packed(&mut self, t: u8) -> Result<Value, RdbError> {
@@ -514,7 +514,7 @@ impl<'a> RdbReader<'a> {
         if member.is_some() {
             return Err(self.corrupt_at(at, "sorted set blob has a member without a score"));
         }
-        Ok(Value::ZSet(Box::new(zset)))
+        Ok(Value::ZSet(zset))
     }
 
     fn read_hash_packed(&mut self, t: u8) -> Result<Value, RdbError> {
@@ -542,7 +542,7 @@ impl<'a> RdbReader<'a> {
         if field.is_some() {
             return Err(self.corrupt_at(at, "hash blob has a field without a value"));
         }
-        Ok(Value::Hash(Box::new(hash)))
+        Ok(Value::Hash(hash))
     }
 
     fn read_list_quicklist(&mut self, t: u8) -> Result<Value, RdbError> {
