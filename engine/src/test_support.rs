@@ -170,15 +170,13 @@ pub fn decode_resp_commands(buf: &[u8]) -> Vec<Vec<String>> {
     cmds
 }
 
-/// A real redis-server 7.0 started on a free port for differential tests,
-/// stopped (killed) on drop.
+/// A real redis-server 7.0 started on a free port for differential tests
+/// (through the shared test kit, which fails loudly when it is missing),
+/// stopped on drop.
 pub struct RealRedis {
-    child: std::process::Child,
-    conn: std::io::BufReader<std::net::TcpStream>,
-    _dir: tempfile::TempDir,
+    server: ringkv_testkit::ServerProcess,
+    conn: ringkv_testkit::RespConn,
 }
-
-pub const REDIS_SERVER_BIN: &str = "/usr/bin/redis-server";
 
 impl RealRedis {
     /// Panics if redis-server is not installed (tests must not skip).
@@ -188,60 +186,19 @@ impl RealRedis {
 
     /// Starts with extra config arguments (e.g. `["--appendonly", "yes"]`).
     pub fn start_with(extra: &[&str]) -> Option<RealRedis> {
-        // Never pass by skipping: the test command installs redis-server.
-        assert!(
-            std::path::Path::new(REDIS_SERVER_BIN).exists(),
-            "{REDIS_SERVER_BIN} is not installed: run ./scripts/test, which installs it"
-        );
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let child = std::process::Command::new(REDIS_SERVER_BIN)
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .args(extra)
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn redis-server");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let stream = loop {
-            match std::net::TcpStream::connect(("127.0.0.1", port)) {
-                Ok(s) => break s,
-                Err(_) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(20))
-                }
-                Err(e) => panic!("redis-server did not start: {e}"),
-            }
-        };
-        Some(RealRedis {
-            child,
-            conn: std::io::BufReader::new(stream),
-            _dir: dir,
-        })
+        let server = ringkv_testkit::start_redis(extra);
+        let conn = ringkv_testkit::RespConn::connect(server.port);
+        Some(RealRedis { server, conn })
     }
 
     /// Sends one command, returns its raw reply bytes.
     pub fn run(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        use std::io::Write;
-        let mut p = Propagation::default();
-        p.push(0, args);
-        self.conn.get_mut().write_all(&p.buf).expect("write");
-        let mut out = Vec::new();
-        read_reply(&mut self.conn, &mut out);
-        out
+        self.conn.call(args)
     }
-}
 
-impl RealRedis {
     /// Commands in the server's current incr AOF file (appendonly yes).
     pub fn aof_commands(&self) -> Vec<Vec<String>> {
-        let dir = self._dir.path().join("appendonlydir");
+        let dir = self.server.dir.path().join("appendonlydir");
         let mut files: Vec<_> = std::fs::read_dir(&dir)
             .expect("appendonlydir")
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -250,34 +207,6 @@ impl RealRedis {
         files.sort();
         let buf = std::fs::read(files.last().expect("an incr file")).expect("read aof");
         decode_resp_commands(&buf)
-    }
-}
-
-impl Drop for RealRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Reads one complete RESP2/RESP3 reply, appending its bytes to `out`.
-fn read_reply(r: &mut impl std::io::BufRead, out: &mut Vec<u8>) {
-    let start = out.len();
-    r.read_until(b'\n', out).expect("read");
-    let line = String::from_utf8_lossy(&out[start..])
-        .trim_end()
-        .to_string();
-    let (kind, rest) = line.split_at(1);
-    let n: i64 = rest.parse().unwrap_or(0);
-    match kind {
-        "$" | "=" | "!" if n >= 0 => {
-            let mut body = vec![0; n as usize + 2];
-            std::io::Read::read_exact(r, &mut body).expect("read bulk");
-            out.extend_from_slice(&body);
-        }
-        "*" | "~" | ">" => (0..n.max(0)).for_each(|_| read_reply(r, out)),
-        "%" | "|" => (0..n * 2).for_each(|_| read_reply(r, out)),
-        _ => {}
     }
 }
 

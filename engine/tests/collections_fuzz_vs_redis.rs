@@ -6,133 +6,43 @@
 //! disturb other tests.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use ringkv_engine::exec::{ExecCtx, Locks, Propagation};
 use ringkv_engine::reply::{Protocol, ReplyWriter};
 use ringkv_engine::stats::ThreadStats;
 use ringkv_engine::Keyspace;
 
-const REDIS: &str = "/usr/bin/redis-server";
-
+/// The real redis-server 7.0 and a raw connection to it (shared test kit:
+/// fails loudly when redis-server is missing, never skips).
 struct Redis {
-    child: Child,
-    conn: BufReader<TcpStream>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _server: ringkv_testkit::ServerProcess,
+    conn: ringkv_testkit::RespConn,
 }
 
 impl Redis {
-    fn start() -> Option<Redis> {
-        if !std::path::Path::new(REDIS).exists() {
-            eprintln!("skipping: {REDIS} not installed");
-            return None;
+    fn start() -> Redis {
+        let server = ringkv_testkit::start_redis(&[
+            "--hash-max-listpack-entries",
+            "4",
+            "--hash-max-listpack-value",
+            "8",
+            "--set-max-intset-entries",
+            "5",
+            "--zset-max-listpack-entries",
+            "4",
+            "--zset-max-listpack-value",
+            "8",
+            "--list-max-listpack-size",
+            "3",
+        ]);
+        let conn = ringkv_testkit::RespConn::connect(server.port);
+        Redis {
+            _server: server,
+            conn,
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let dir = tempfile::tempdir().unwrap();
-        let child = Command::new(REDIS)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .arg("--dir")
-            .arg(dir.path())
-            // Tiny thresholds so random operations cross every conversion.
-            .args([
-                "--hash-max-listpack-entries",
-                "4",
-                "--hash-max-listpack-value",
-                "8",
-            ])
-            .args(["--set-max-intset-entries", "5"])
-            .args([
-                "--zset-max-listpack-entries",
-                "4",
-                "--zset-max-listpack-value",
-                "8",
-            ])
-            .args(["--list-max-listpack-size", "3"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let stream = loop {
-            match TcpStream::connect(("127.0.0.1", port)) {
-                Ok(s) => break s,
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Err(e) => panic!("redis-server did not start: {e}"),
-            }
-        };
-        Some(Redis {
-            child,
-            conn: BufReader::new(stream),
-            _dir: dir,
-        })
     }
 
     fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        let mut req = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            req.extend_from_slice(a);
-            req.extend_from_slice(b"\r\n");
-        }
-        self.conn.get_mut().write_all(&req).unwrap();
-        let mut out = Vec::new();
-        read_reply(&mut self.conn, &mut out);
-        out
-    }
-}
-
-/// Reads one RESP2/RESP3 reply, appending its raw bytes to `out`.
-fn read_reply(r: &mut BufReader<TcpStream>, out: &mut Vec<u8>) {
-    let mut line = Vec::new();
-    r.read_until(b'\n', &mut line).unwrap();
-    out.extend_from_slice(&line);
-    let head = line[0];
-    let n: i64 = std::str::from_utf8(&line[1..line.len() - 2])
-        .unwrap_or("0")
-        .parse()
-        .unwrap_or(0);
-    match head {
-        b'$' | b'=' | b'!' if n >= 0 => {
-            let mut body = vec![0; n as usize + 2];
-            r.read_exact(&mut body).unwrap();
-            out.extend_from_slice(&body);
-        }
-        b'*' | b'~' | b'>' => {
-            for _ in 0..n.max(0) {
-                read_reply(r, out);
-            }
-        }
-        b'%' => {
-            for _ in 0..n * 2 {
-                read_reply(r, out);
-            }
-        }
-        _ => {}
+        self.conn.call(args)
     }
 }
 
@@ -349,9 +259,7 @@ fn random_commands_match_redis(proto: Protocol) {
         zset_max_listpack_value: 8,
         list_max_listpack_size: 3,
     });
-    let Some(mut redis) = Redis::start() else {
-        return;
-    };
+    let mut redis = Redis::start();
     if proto == Protocol::Resp3 {
         redis.call(&[b"HELLO", b"3"]);
     }
