@@ -42,7 +42,7 @@ const REPORT_MIN_INTERVAL: Duration = Duration::from_secs(1);
 pub(super) fn start(
     ks: &Arc<Keyspace>,
     target: SnapshotTarget,
-    at_point: impl FnOnce(),
+    at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
 ) -> Result<SnapshotHandle, SnapshotError> {
     let progress = Arc::new(Progress::default());
     let started = Instant::now();
@@ -51,7 +51,7 @@ pub(super) fn start(
     progress
         .keys_total
         .store(totals.iter().map(|t| t.0).sum(), Ordering::Relaxed);
-    at_point();
+    at_point(&guards);
     let (read_end, write_end) = make_pipe().map_err(SnapshotError::Fork)?;
     let fork_started = Instant::now();
     let pid = fork_process().map_err(SnapshotError::Fork)?;
@@ -192,7 +192,7 @@ fn run_child(
                 for (key, entry) in d.iter() {
                     w.write_entry(key, entry)?;
                     keys += 1;
-                    if keys == 1 || keys % REPORT_EVERY_KEYS == 0 {
+                    if keys == 1 || keys.is_multiple_of(REPORT_EVERY_KEYS) {
                         reporter.progress(keys)?;
                     }
                 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 use super::segment::{encode_slot, encode_slot_on_this_thread, SlotSegment};
 use super::{
@@ -62,7 +62,7 @@ impl SlotObserver for Observer {
 pub(super) fn start(
     ks: &Arc<Keyspace>,
     target: SnapshotTarget,
-    at_point: impl FnOnce(),
+    at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
 ) -> Result<SnapshotHandle, SnapshotError> {
     let progress = Arc::new(Progress::default());
     let observer = Arc::new(Observer {
@@ -80,7 +80,7 @@ pub(super) fn start(
             .keys_total
             .store(totals.iter().map(|t| t.0).sum(), Ordering::Relaxed);
         ks.set_observer(Some(observer.clone()));
-        at_point();
+        at_point(&guards);
         totals
     };
     let result: Arc<Completion> = Arc::default();

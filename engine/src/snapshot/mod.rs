@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::keyspace::{Keyspace, SlotData};
 use crate::rdb::encoder::{AuxInfo, RdbWriteOptions};
@@ -185,13 +185,15 @@ impl SnapshotHandle {
 }
 
 /// Starts a snapshot of `ks` into `target`. `at_point` runs with every
-/// slot locked, at the snapshot point (after the keys total is counted).
+/// slot locked, at the snapshot point (after the keys total is counted),
+/// and sees the slots (in slot order) exactly as the file will hold them;
+/// nothing can change the keyspace until it returns.
 /// Fails with [`SnapshotError::Busy`] if another snapshot runs.
 pub fn start(
     ks: &Arc<Keyspace>,
     mode: SnapshotMode,
     target: SnapshotTarget,
-    at_point: impl FnOnce(),
+    at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
 ) -> Result<SnapshotHandle, SnapshotError> {
     if !ks.claim_snapshot() {
         return Err(SnapshotError::Busy);
@@ -212,7 +214,7 @@ pub fn save_blocking(
     ks: &Arc<Keyspace>,
     target: SnapshotTarget,
 ) -> Result<SnapshotOutcome, SnapshotError> {
-    start(ks, SnapshotMode::Forkless, target, || {})?.wait()
+    start(ks, SnapshotMode::Forkless, target, |_| {})?.wait()
 }
 
 /// (keys, keys with expiry) per database over locked slots.

@@ -221,7 +221,7 @@ pub fn bgsave_start(shared: &Shared) -> Result<(), BgsaveRefusal> {
     state.rdb_saves.fetch_add(1, Ordering::Relaxed);
     state.inner.lock().last_bgsave_try = Some(Instant::now());
     let dirty_before = dirty_total(shared);
-    match snapshot::start(&shared.keyspace, mode, target, || {}) {
+    match snapshot::start(&shared.keyspace, mode, target, |_| {}) {
         Ok(handle) => {
             if mode == SnapshotMode::Fork {
                 state.total_forks.fetch_add(1, Ordering::Relaxed);
