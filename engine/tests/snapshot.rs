@@ -31,6 +31,7 @@ fn target(dir: &std::path::Path) -> SnapshotTarget {
             used_mem_bytes: 0,
             aof_base: false,
         },
+        key_save_delay_us: 0,
     }
 }
 

@@ -192,6 +192,9 @@ fn run_child(
                 for (key, entry) in d.iter() {
                     w.write_entry(key, entry)?;
                     keys += 1;
+                    if target.key_save_delay_us > 0 {
+                        std::thread::sleep(Duration::from_micros(target.key_save_delay_us));
+                    }
                     if keys == 1 || keys.is_multiple_of(REPORT_EVERY_KEYS) {
                         reporter.progress(keys)?;
                     }

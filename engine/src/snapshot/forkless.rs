@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -172,6 +172,11 @@ fn write_file(
                 obs.progress
                     .keys_processed
                     .fetch_add(run.keys, Ordering::Relaxed);
+            }
+            if target.key_save_delay_us > 0 && !seg.runs.is_empty() {
+                // Outside the slot lock: only the cursor is slowed.
+                let keys: u64 = seg.runs.iter().map(|r| r.keys).sum();
+                std::thread::sleep(Duration::from_micros(target.key_save_delay_us * keys));
             }
         }
         if obs.failed.load(Ordering::Relaxed) {

@@ -65,6 +65,9 @@ pub struct SnapshotTarget {
     pub temp_filename: Option<String>,
     pub opts: RdbWriteOptions,
     pub aux: AuxInfo,
+    /// Redis's `rdb-key-save-delay` (µs per key written), a testing knob
+    /// that makes a snapshot last long enough to observe. 0 = none.
+    pub key_save_delay_us: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

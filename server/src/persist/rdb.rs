@@ -175,6 +175,10 @@ pub fn snapshot_target(shared: &Shared) -> SnapshotTarget {
             used_mem_bytes: crate::memory::snapshot().allocated,
             aof_base: false,
         },
+        key_save_delay_us: s
+            .get_one("rdb-key-save-delay")
+            .and_then(|v| v.parse::<i64>().ok())
+            .map_or(0, |v| v.max(0) as u64),
     }
 }
 
