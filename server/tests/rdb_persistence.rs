@@ -640,3 +640,28 @@ fn forkless_bgsave_under_writes_is_a_point_in_time_cut() {
 fn fork_bgsave_under_writes_is_a_point_in_time_cut_and_reports_fork_and_cow() {
     snapshot_under_writes("fork");
 }
+
+/// INFO persistence carries every field redis-server 7.0 prints, in its
+/// order (ringkv's own fields come after them).
+#[test]
+fn info_persistence_fields_match_redis() {
+    let ringkv = start_ringkv(ringkv_bin(), &[]);
+    let redis = ringkv_testkit::start_redis(&[]);
+    let names = |server: &ServerProcess| -> Vec<String> {
+        let mut c = Conn::open(server);
+        c.text(&["INFO", "persistence"])
+            .lines()
+            .filter_map(|l| l.split_once(':').map(|(k, _)| k.to_string()))
+            .collect()
+    };
+    let ours = names(&ringkv);
+    let theirs = names(&redis);
+    assert_eq!(ours[..theirs.len()], theirs[..]);
+    for extra in [
+        "snapshot_mode",
+        "forkless_early_slots",
+        "forkless_extra_bytes_peak",
+    ] {
+        assert!(ours.iter().any(|n| n == extra), "{extra} missing: {ours:?}");
+    }
+}
