@@ -844,7 +844,7 @@ fn interleaved_databases_load_into_redis() {
         let mut wrote = false;
         for c in cursors.iter_mut() {
             if let Some((db, k, e)) = c.next() {
-                w.switch_db(*db).unwrap();
+                w.switch_db(*db, None).unwrap();
                 w.write_entry(k, e).unwrap();
                 wrote = true;
             }

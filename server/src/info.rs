@@ -338,8 +338,9 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
     field!(out, "pubsub_channels", 0);
     field!(out, "pubsub_patterns", 0);
     field!(out, "pubsubshard_channels", 0);
-    field!(out, "latest_fork_usec", 0);
-    field!(out, "total_forks", 0);
+    let (latest_fork_usec, total_forks) = crate::persist::rdb::fork_stats(shared);
+    field!(out, "latest_fork_usec", latest_fork_usec);
+    field!(out, "total_forks", total_forks);
     field!(out, "migrate_cached_sockets", 0);
     field!(out, "slave_expires_tracked_keys", 0);
     field!(out, "active_defrag_hits", 0);

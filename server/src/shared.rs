@@ -46,7 +46,8 @@ pub struct CommandStat {
 }
 
 pub struct Shared {
-    pub keyspace: Keyspace,
+    /// In an `Arc` so a background snapshot can hold it.
+    pub keyspace: Arc<Keyspace>,
     /// Every directive's value; `Deref`s to the typed settings.
     pub config: RwLock<Config>,
     pub backend: BackendKind,
@@ -74,7 +75,7 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: Config, backend: BackendKind, threads: usize) -> Shared {
-        let keyspace = Keyspace::new((config.databases as usize).max(1));
+        let keyspace = Arc::new(Keyspace::new((config.databases as usize).max(1)));
         Shared {
             keyspace,
             config: RwLock::new(config),

@@ -147,6 +147,9 @@ pub struct RdbWriter<W: Write> {
     compressed: Vec<u8>,
     keys_written: u64,
     last_db: Option<u32>,
+    /// Segment mode (the snapshot engine): keys only, no magic, no EOF;
+    /// the bytes are spliced into a file later with `write_segment`.
+    segment: bool,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -165,10 +168,61 @@ impl<W: Write> RdbWriter<W> {
             compressed: Vec::new(),
             keys_written: 0,
             last_db: None,
+            segment: false,
         };
         let magic = format!("REDIS{RDB_VERSION_WRITTEN:04}");
         w.sink.put(magic.as_bytes())?;
         Ok(w)
+    }
+
+    /// A writer for a segment of keys (no magic, no trailer): the snapshot
+    /// engine encodes each slot's keys into one, then splices the bytes into
+    /// the file with [`RdbWriter::write_segment`], which checksums them.
+    pub fn new_segment(out: W, opts: RdbWriteOptions) -> RdbWriter<W> {
+        RdbWriter {
+            sink: Sink {
+                out,
+                crc: Crc64::new(),
+                bytes_written: 0,
+            },
+            opts,
+            lzf: Compressor::new(),
+            header: Vec::with_capacity(32),
+            blob: Vec::new(),
+            compressed: Vec::new(),
+            keys_written: 0,
+            last_db: None,
+            segment: true,
+        }
+    }
+
+    pub fn options(&self) -> RdbWriteOptions {
+        self.opts
+    }
+
+    /// Appends bytes a segment writer produced (holding `keys` keys) to
+    /// this file, through the checksum.
+    pub fn write_segment(&mut self, bytes: &[u8], keys: u64) -> io::Result<()> {
+        debug_assert!(self.last_db.is_some(), "select a database before keys");
+        self.sink.put(bytes)?;
+        self.keys_written += keys;
+        Ok(())
+    }
+
+    /// Switches to database `db` in any order (the snapshot engine walks
+    /// slots, so databases repeat; Redis's loader accepts repeated
+    /// SELECTDB). `resize` writes a RESIZEDB hint, given the first time.
+    pub fn switch_db(&mut self, db: u32, resize: Option<(u64, u64)>) -> io::Result<()> {
+        self.last_db = Some(db);
+        self.header.clear();
+        self.header.push(opcode::SELECTDB);
+        push_len(&mut self.header, u64::from(db));
+        if let Some((db_size, expires_size)) = resize {
+            self.header.push(opcode::RESIZEDB);
+            push_len(&mut self.header, db_size);
+            push_len(&mut self.header, expires_size);
+        }
+        self.flush_header()
     }
 
     pub fn bytes_written(&self) -> u64 {
@@ -211,24 +265,12 @@ impl<W: Write> RdbWriter<W> {
         self.flush_header()
     }
 
-    /// Switches to database `db` without a RESIZEDB hint. For callers that
-    /// cannot group keys by database (a slot-by-slot walk of several
-    /// databases): Redis's loader and redis-check-rdb accept SELECTDB any
-    /// number of times, in any order.
-    pub fn switch_db(&mut self, db: u32) -> io::Result<()> {
-        if self.last_db == Some(db) {
-            return Ok(());
-        }
-        self.last_db = Some(db);
-        self.header.clear();
-        self.header.push(opcode::SELECTDB);
-        push_len(&mut self.header, u64::from(db));
-        self.flush_header()
-    }
-
     /// Writes one key of the current database.
     pub fn write_entry(&mut self, key: &[u8], entry: &Entry) -> io::Result<()> {
-        debug_assert!(self.last_db.is_some(), "select_db before write_entry");
+        debug_assert!(
+            self.segment || self.last_db.is_some(),
+            "select_db before write_entry"
+        );
         if entry.has_expiry() {
             self.header.clear();
             self.header.push(opcode::EXPIRETIME_MS);
@@ -474,6 +516,17 @@ impl<W: Write> RdbWriter<W> {
 fn integral_score(score: f64) -> Option<i64> {
     const LIMIT: f64 = 4_503_599_627_370_496.0; // 2^52
     (score.fract() == 0.0 && score.abs() < LIMIT).then_some(score as i64)
+}
+
+impl RdbWriter<Vec<u8>> {
+    /// Takes the bytes and key count a segment writer produced so far,
+    /// leaving it empty for the next segment (buffers are kept).
+    pub fn take_segment(&mut self) -> (Vec<u8>, u64) {
+        debug_assert!(self.segment);
+        let keys = std::mem::take(&mut self.keys_written);
+        self.sink.bytes_written = 0;
+        (std::mem::take(&mut self.sink.out), keys)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
