@@ -16,7 +16,7 @@ use ringkv_engine::snapshot::{
     SnapshotTarget,
 };
 
-use crate::config::SnapshotMode as ConfigSnapshotMode;
+use crate::config::{SaveParam, SnapshotMode as ConfigSnapshotMode};
 use crate::shared::Shared;
 
 /// Redis's MISCONF reply when the last BGSAVE failed.
@@ -362,9 +362,7 @@ pub fn cron(shared: &Shared) {
         let changes = changes_since_last_save(shared);
         let since_save = now_s().saturating_sub(lastsave(shared));
         let params = shared.config.read().save_params.clone();
-        params
-            .iter()
-            .find(|p| changes >= p.changes && since_save > p.seconds && retry_ok)
+        due_save_rule(&params, changes, since_save, retry_ok)
             .map(|p| format!("{} changes in {} seconds. Saving...", p.changes, p.seconds))
     };
     if let Some(reason) = trigger {
@@ -373,6 +371,23 @@ pub fn cron(shared: &Shared) {
             state.inner.lock().scheduled = false;
         }
     }
+}
+
+/// The first `save <seconds> <changes>` rule that fires: at least
+/// `changes` writes and strictly more than `seconds` since the last save
+/// (Redis's serverCron), and not within the retry delay after a failure.
+fn due_save_rule(
+    params: &[SaveParam],
+    changes: u64,
+    since_save_s: u64,
+    retry_ok: bool,
+) -> Option<&SaveParam> {
+    if !retry_ok {
+        return None;
+    }
+    params
+        .iter()
+        .find(|p| changes >= p.changes && since_save_s > p.seconds)
 }
 
 /// MISCONF: refuses writes (and PING) after a failed BGSAVE while save
@@ -649,4 +664,40 @@ pub fn info_extra_fields(shared: &Shared, out: &mut String) {
         out,
         "snapshot_mode:{mode}\r\nforkless_early_slots:{early}\r\nforkless_extra_bytes:{now_extra}\r\nforkless_extra_bytes_peak:{peak}\r\n"
     );
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_rules_need_enough_changes_and_strictly_more_seconds() {
+        let rules = [
+            SaveParam {
+                seconds: 3600,
+                changes: 1,
+            },
+            SaveParam {
+                seconds: 60,
+                changes: 100,
+            },
+        ];
+        assert!(due_save_rule(&rules, 0, 10_000, true).is_none());
+        assert!(due_save_rule(&rules, 1, 3600, true).is_none());
+        assert_eq!(due_save_rule(&rules, 1, 3601, true).unwrap().seconds, 3600);
+        assert_eq!(due_save_rule(&rules, 100, 61, true).unwrap().seconds, 60);
+        assert!(due_save_rule(&rules, 100, 60, true).is_none());
+        assert!(due_save_rule(&rules, 1000, 10_000, false).is_none());
+        assert!(due_save_rule(&[], 1000, 10_000, true).is_none());
+    }
+
+    #[test]
+    fn relative_dirs_are_the_working_directory() {
+        assert_eq!(
+            data_dir(Path::new("/var/lib/ringkv")),
+            PathBuf::from("/var/lib/ringkv")
+        );
+        assert_eq!(data_dir(Path::new("./data")), PathBuf::from("."));
+    }
 }
