@@ -272,7 +272,7 @@ pub fn save_now(shared: &Shared) -> Result<(), SnapshotError> {
     let state = &shared.rdb;
     state.rdb_saves.fetch_add(1, Ordering::Relaxed);
     let dirty_before = dirty_total(shared);
-    let outcome = snapshot::save_blocking(&shared.keyspace, snapshot_target(shared))?;
+    let outcome = save_blocking_when_free(shared)?;
     record_success(shared, dirty_before);
     tracing::info!(
         "DB saved on disk ({} keys, {} bytes, {:.3} s)",
@@ -281,6 +281,20 @@ pub fn save_now(shared: &Shared) -> Result<(), SnapshotError> {
         outcome.elapsed.as_secs_f64()
     );
     Ok(())
+}
+
+/// A synchronous save, waiting for a running AOF-rewrite snapshot to end
+/// first (Redis lets SAVE run while an AOF child works; here only one
+/// snapshot runs at a time, so SAVE waits for it).
+fn save_blocking_when_free(shared: &Shared) -> Result<snapshot::SnapshotOutcome, SnapshotError> {
+    loop {
+        match snapshot::save_blocking(&shared.keyspace, snapshot_target(shared)) {
+            Err(SnapshotError::Busy) if !bgsave_in_progress(shared) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn record_success(shared: &Shared, dirty_before: u64) {
@@ -532,7 +546,7 @@ pub fn on_shutdown(shared: &Shared) {
     tracing::info!("Saving the final RDB snapshot before exiting.");
     // The final save is not counted in rdb_saves (as in Redis).
     let dirty_before = dirty_total(shared);
-    match snapshot::save_blocking(&shared.keyspace, snapshot_target(shared)) {
+    match save_blocking_when_free(shared) {
         Ok(_) => {
             record_success(shared, dirty_before);
             tracing::info!("DB saved on disk");
