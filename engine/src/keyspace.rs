@@ -348,17 +348,27 @@ impl Keyspace {
         }
     }
 
+    /// Visits the slots one at a time for reading only. The snapshot
+    /// observer is not told: nothing can change through `&SlotData`, and
+    /// telling it would make every INFO/DBSIZE during a forkless BGSAVE
+    /// encode the whole keyspace ahead of the cursor.
+    pub fn for_each_slot_read(&self, mut f: impl FnMut(&SlotData)) {
+        for s in self.slots.iter() {
+            f(&s.lock());
+        }
+    }
+
     /// Number of keys in `db` (visits slots one at a time).
     pub fn db_len(&self, db: usize) -> usize {
         let mut n = 0;
-        self.for_each_slot(|s| n += s.db(db).map_or(0, DbSlot::len));
+        self.for_each_slot_read(|s| n += s.db(db).map_or(0, DbSlot::len));
         n
     }
 
     /// (keys, keys with expiry) per database, for INFO keyspace.
     pub fn db_sizes(&self) -> Vec<(usize, usize)> {
         let mut sizes = vec![(0, 0); self.db_count];
-        self.for_each_slot(|s| {
+        self.for_each_slot_read(|s| {
             for (i, d) in s.dbs() {
                 if let Some(e) = sizes.get_mut(i) {
                     e.0 += d.len();

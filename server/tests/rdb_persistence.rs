@@ -559,6 +559,13 @@ fn snapshot_under_writes(mode: &str) {
     let low: Vec<u64> = acked.iter().map(|a| a.load(Ordering::SeqCst)).collect();
     assert_eq!(c.text(&["BGSAVE"]), "+Background saving started");
     let high: Vec<u64> = sent.iter().map(|a| a.load(Ordering::SeqCst)).collect();
+    assert_eq!(c.info_field("persistence", "rdb_bgsave_in_progress"), "1");
+    let total: u64 = c
+        .info_field("persistence", "current_save_keys_total")
+        .parse()
+        .unwrap();
+    assert!(total >= 20_000, "current_save_keys_total {total}");
+    assert_eq!(c.info_field("persistence", "snapshot_mode"), mode);
     c.wait_bgsave_done();
     stop.store(true, Ordering::Relaxed);
     for t in threads {
@@ -664,4 +671,27 @@ fn info_persistence_fields_match_redis() {
     ] {
         assert!(ours.iter().any(|n| n == extra), "{extra} missing: {ours:?}");
     }
+}
+
+/// Whole-keyspace reads (INFO keyspace) during a forkless BGSAVE must not
+/// push slots ahead of the cursor: only writers should pay.
+#[test]
+fn reads_during_a_forkless_bgsave_do_not_serialize_slots_early() {
+    let server = start_ringkv(ringkv_bin(), &["--rdb-key-save-delay", "200"]);
+    let mut c = Conn::open(&server);
+    let mut args = vec!["MSET".to_string()];
+    for i in 0..3000 {
+        args.push(format!("k{i}"));
+        args.push(i.to_string());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(c.text(&refs), "+OK");
+    assert_eq!(c.text(&["BGSAVE"]), "+Background saving started");
+    for _ in 0..5 {
+        assert!(c.text(&["INFO", "keyspace"]).contains("db0:keys=3000"));
+        assert_eq!(c.info_field("persistence", "rdb_bgsave_in_progress"), "1");
+    }
+    c.wait_bgsave_done();
+    assert_eq!(c.info_field("persistence", "forkless_early_slots"), "0");
+    assert_eq!(c.info_field("persistence", "rdb_last_bgsave_status"), "ok");
 }

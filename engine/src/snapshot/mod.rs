@@ -18,6 +18,30 @@
 //!
 //! Either way the file is a standard RDB written atomically (temp file,
 //! fsync, rename, directory fsync).
+//!
+//! Using it for an AOF rewrite base:
+//!
+//! ```ignore
+//! let target = SnapshotTarget {
+//!     dir: aof_dir,
+//!     filename: "appendonly.aof.2.base.rdb".into(),
+//!     temp_filename: Some("temp-rewriteaof-bg-123.aof".into()),
+//!     opts,
+//!     aux: AuxInfo { aof_base: true, ..aux },
+//!     key_save_delay_us: 0,
+//! };
+//! // Every slot is locked while the closure runs: no command is between
+//! // its execution and its log append, so switching the log to the new
+//! // incr file here makes base + new incr = the dataset exactly.
+//! let handle = snapshot::start(&keyspace, mode, target, |_slots| log.switch_to_new_incr())?;
+//! // ... poll handle.is_finished() / handle.progress(), then
+//! // handle.try_result() or handle.wait(); handle.abort() on shutdown.
+//! ```
+//!
+//! Only one snapshot runs at a time ([`SnapshotError::Busy`] otherwise;
+//! [`Keyspace::snapshot_running`] tells). If `start` fails after
+//! `at_point` ran (fork or thread creation failed), the caller's switch has
+//! happened but no base will come: treat it as a failed rewrite.
 
 use std::io;
 use std::path::PathBuf;

@@ -16,7 +16,7 @@ use ringkv_engine::snapshot::{
     SnapshotTarget,
 };
 
-use crate::config::SnapshotMode as ConfigSnapshotMode;
+use crate::config::{SaveParam, SnapshotMode as ConfigSnapshotMode};
 use crate::shared::Shared;
 
 /// Redis's MISCONF reply when the last BGSAVE failed.
@@ -273,7 +273,7 @@ pub fn save_now(shared: &Shared) -> Result<(), SnapshotError> {
     let state = &shared.rdb;
     state.rdb_saves.fetch_add(1, Ordering::Relaxed);
     let dirty_before = dirty_total(shared);
-    let outcome = snapshot::save_blocking(&shared.keyspace, snapshot_target(shared))?;
+    let outcome = save_blocking_when_free(shared)?;
     record_success(shared, dirty_before);
     tracing::info!(
         "DB saved on disk ({} keys, {} bytes, {:.3} s)",
@@ -282,6 +282,20 @@ pub fn save_now(shared: &Shared) -> Result<(), SnapshotError> {
         outcome.elapsed.as_secs_f64()
     );
     Ok(())
+}
+
+/// A synchronous save, waiting for a running AOF-rewrite snapshot to end
+/// first (Redis lets SAVE run while an AOF child works; here only one
+/// snapshot runs at a time, so SAVE waits for it).
+fn save_blocking_when_free(shared: &Shared) -> Result<snapshot::SnapshotOutcome, SnapshotError> {
+    loop {
+        match snapshot::save_blocking(&shared.keyspace, snapshot_target(shared)) {
+            Err(SnapshotError::Busy) if !bgsave_in_progress(shared) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => return other,
+        }
+    }
 }
 
 fn record_success(shared: &Shared, dirty_before: u64) {
@@ -363,9 +377,7 @@ pub fn cron(shared: &Shared) {
         let changes = changes_since_last_save(shared);
         let since_save = now_s().saturating_sub(lastsave(shared));
         let params = shared.config.read().save_params.clone();
-        params
-            .iter()
-            .find(|p| changes >= p.changes && since_save > p.seconds && retry_ok)
+        due_save_rule(&params, changes, since_save, retry_ok)
             .map(|p| format!("{} changes in {} seconds. Saving...", p.changes, p.seconds))
     };
     if let Some(reason) = trigger {
@@ -374,6 +386,23 @@ pub fn cron(shared: &Shared) {
             state.inner.lock().scheduled = false;
         }
     }
+}
+
+/// The first `save <seconds> <changes>` rule that fires: at least
+/// `changes` writes and strictly more than `seconds` since the last save
+/// (Redis's serverCron), and not within the retry delay after a failure.
+fn due_save_rule(
+    params: &[SaveParam],
+    changes: u64,
+    since_save_s: u64,
+    retry_ok: bool,
+) -> Option<&SaveParam> {
+    if !retry_ok {
+        return None;
+    }
+    params
+        .iter()
+        .find(|p| changes >= p.changes && since_save_s > p.seconds)
 }
 
 /// MISCONF: refuses writes (and PING) after a failed BGSAVE while save
@@ -518,7 +547,7 @@ pub fn on_shutdown(shared: &Shared) {
     tracing::info!("Saving the final RDB snapshot before exiting.");
     // The final save is not counted in rdb_saves (as in Redis).
     let dirty_before = dirty_total(shared);
-    match snapshot::save_blocking(&shared.keyspace, snapshot_target(shared)) {
+    match save_blocking_when_free(shared) {
         Ok(_) => {
             record_success(shared, dirty_before);
             tracing::info!("DB saved on disk");
@@ -650,4 +679,40 @@ pub fn info_extra_fields(shared: &Shared, out: &mut String) {
         out,
         "snapshot_mode:{mode}\r\nforkless_early_slots:{early}\r\nforkless_extra_bytes:{now_extra}\r\nforkless_extra_bytes_peak:{peak}\r\n"
     );
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_rules_need_enough_changes_and_strictly_more_seconds() {
+        let rules = [
+            SaveParam {
+                seconds: 3600,
+                changes: 1,
+            },
+            SaveParam {
+                seconds: 60,
+                changes: 100,
+            },
+        ];
+        assert!(due_save_rule(&rules, 0, 10_000, true).is_none());
+        assert!(due_save_rule(&rules, 1, 3600, true).is_none());
+        assert_eq!(due_save_rule(&rules, 1, 3601, true).unwrap().seconds, 3600);
+        assert_eq!(due_save_rule(&rules, 100, 61, true).unwrap().seconds, 60);
+        assert!(due_save_rule(&rules, 100, 60, true).is_none());
+        assert!(due_save_rule(&rules, 1000, 10_000, false).is_none());
+        assert!(due_save_rule(&[], 1000, 10_000, true).is_none());
+    }
+
+    #[test]
+    fn relative_dirs_are_the_working_directory() {
+        assert_eq!(
+            data_dir(Path::new("/var/lib/ringkv")),
+            PathBuf::from("/var/lib/ringkv")
+        );
+        assert_eq!(data_dir(Path::new("./data")), PathBuf::from("."));
+    }
 }
