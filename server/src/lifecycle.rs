@@ -80,6 +80,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let tick = Duration::from_millis(1000 / u64::from(config.hz.max(1)));
     apply_encoding_limits(&config);
     let shared = Arc::new(Shared::new(config, backend, threads));
+    // Lets BGREWRITEAOF and CONFIG SET start rewrite threads (issue 5).
+    shared.aof.attach(&shared);
 
     let mut wakers = Vec::with_capacity(threads);
     for _ in 0..threads {

@@ -198,11 +198,11 @@ impl Manifest {
     }
 
     /// Installs a new base (next base seq): the old base and every incr
-    /// file except the last `keep_incrs` become history (newest first, old
-    /// incrs ahead of the old base, as Redis lists them).
-    pub fn install_base(&mut self, name: String, keep_incrs: usize) {
+    /// file with a seq below `keep_from_seq` become history (newest first,
+    /// old incrs ahead of the old base, as Redis lists them).
+    pub fn install_base(&mut self, name: String, keep_from_seq: u64) {
         let mut demoted = Vec::new();
-        let split = self.incrs.len().saturating_sub(keep_incrs);
+        let split = self.incrs.partition_point(|f| f.seq < keep_from_seq);
         for mut f in self.incrs.drain(..split).rev() {
             f.kind = FileType::History;
             demoted.push(f);
@@ -444,7 +444,7 @@ mod tests {
     #[test]
     fn quoted_names_round_trip() {
         let mut m = Manifest::default();
-        m.install_base(base_name("my file.aof", 1, true), 0);
+        m.install_base(base_name("my file.aof", 1, true), u64::MAX);
         m.add_incr("my file.aof");
         let text = m.render();
         assert!(text.starts_with("file \"my file.aof.1.base.rdb\" seq 1 type b\n"));
@@ -454,7 +454,7 @@ mod tests {
     #[test]
     fn install_base_demotes_like_redis() {
         let mut m = Manifest::parse(b"file p.2.base.rdb seq 2 type b\nfile p.2.incr.aof seq 2 type i\nfile p.3.incr.aof seq 3 type i\n").unwrap();
-        m.install_base(base_name("p", 3, true), 1);
+        m.install_base(base_name("p", 3, true), 3);
         assert_eq!(
             m.render(),
             "file p.3.base.rdb seq 3 type b\nfile p.2.incr.aof seq 2 type h\nfile p.2.base.rdb seq 2 type h\nfile p.3.incr.aof seq 3 type i\n"
