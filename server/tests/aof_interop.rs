@@ -45,7 +45,10 @@ fn ringkv_dir_passes_redis_check_aof_and_loads_in_redis() {
     let dir = take_dir(&mut server);
     let aofdir = dir.path().join("appendonlydir");
     let manifest = fs::read_to_string(aofdir.join("appendonly.aof.manifest")).unwrap();
-    assert!(manifest.starts_with("file appendonly.aof.2.base.rdb seq 2 type b\n"), "{manifest}");
+    assert!(
+        manifest.starts_with("file appendonly.aof.2.base.rdb seq 2 type b\n"),
+        "{manifest}"
+    );
     let incrs = manifest.lines().filter(|l| l.ends_with("type i")).count();
     assert!(incrs >= 2, "expected several incr segments:\n{manifest}");
     let incr = fs::read(aofdir.join("appendonly.aof.3.incr.aof")).unwrap();
@@ -58,14 +61,28 @@ fn ringkv_dir_passes_redis_check_aof_and_loads_in_redis() {
         None,
     );
     assert!(ok, "redis-check-aof failed:\n{out}{err}");
-    assert!(out.contains("All AOF files and manifest are valid"), "{out}");
-    let (ok, out, err) = run_program(&ringkv_bin(), &["check-aof", manifest_path.to_str().unwrap()], None);
+    assert!(
+        out.contains("All AOF files and manifest are valid"),
+        "{out}"
+    );
+    let (ok, out, err) = run_program(
+        &ringkv_bin(),
+        &["check-aof", manifest_path.to_str().unwrap()],
+        None,
+    );
     assert!(ok, "ringkv check-aof failed:\n{out}{err}");
-    assert!(out.contains("group checksums of appendonly.aof.3.incr.aof: ok"), "{out}");
+    assert!(
+        out.contains("group checksums of appendonly.aof.3.incr.aof: ok"),
+        "{out}"
+    );
 
     let redis = redis_aof_on(dir.path(), &[]);
     let mut rc = conn(&redis);
-    assert_eq!(dataset(&mut rc), expected, "redis-server loaded different data");
+    assert_eq!(
+        dataset(&mut rc),
+        expected,
+        "redis-server loaded different data"
+    );
     drop(rc);
     drop(redis);
 
@@ -98,7 +115,11 @@ fn redis_dir_loads_in_ringkv(preamble: &str, timestamps: &str) {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    let base_ext = if preamble == "yes" { ".base.rdb" } else { ".base.aof" };
+    let base_ext = if preamble == "yes" {
+        ".base.rdb"
+    } else {
+        ".base.aof"
+    };
     assert!(files.iter().any(|f| f.ends_with(base_ext)), "{files:?}");
     if timestamps == "yes" {
         let incr = fs::read(dir.path().join("appendonlydir/appendonly.aof.2.incr.aof")).unwrap();

@@ -50,10 +50,18 @@ pub fn dataset(c: &mut redis::Connection) -> BTreeMap<(u32, Vec<u8>), String> {
         for k in keys {
             let t: String = redis::cmd("TYPE").arg(&k).query(c).unwrap();
             let v = match t.as_str() {
-                "string" => format!("{:?}", redis::cmd("GET").arg(&k).query::<Vec<u8>>(c).unwrap()),
+                "string" => format!(
+                    "{:?}",
+                    redis::cmd("GET").arg(&k).query::<Vec<u8>>(c).unwrap()
+                ),
                 "list" => format!(
                     "{:?}",
-                    redis::cmd("LRANGE").arg(&k).arg(0).arg(-1).query::<Vec<Vec<u8>>>(c).unwrap()
+                    redis::cmd("LRANGE")
+                        .arg(&k)
+                        .arg(0)
+                        .arg(-1)
+                        .query::<Vec<Vec<u8>>>(c)
+                        .unwrap()
                 ),
                 "hash" => {
                     let mut h: Vec<(Vec<u8>, Vec<u8>)> =
@@ -106,8 +114,16 @@ pub fn write_mix(c: &mut redis::Connection, tag: &str, n: usize) {
     for i in 0..n {
         let db = (i % 3) as u32;
         redis::cmd("SELECT").arg(db).query::<()>(c).unwrap();
-        let _: () = redis::cmd("SET").arg(format!("s:{i}")).arg(format!("{tag}-{i}")).query(c).unwrap();
-        let _: i64 = redis::cmd("RPUSH").arg(format!("l:{}", i % 7)).arg(format!("{tag}{i}")).query(c).unwrap();
+        let _: () = redis::cmd("SET")
+            .arg(format!("s:{i}"))
+            .arg(format!("{tag}-{i}"))
+            .query(c)
+            .unwrap();
+        let _: i64 = redis::cmd("RPUSH")
+            .arg(format!("l:{}", i % 7))
+            .arg(format!("{tag}{i}"))
+            .query(c)
+            .unwrap();
         let _: i64 = redis::cmd("HSET")
             .arg(format!("h:{}", i % 5))
             .arg(format!("f{i}"))
@@ -115,11 +131,20 @@ pub fn write_mix(c: &mut redis::Connection, tag: &str, n: usize) {
             .query(c)
             .unwrap();
         if i % 4 == 0 {
-            let _: () = redis::cmd("SET").arg(format!("e:{i}")).arg("v").arg("EX").arg(1000).query(c).unwrap();
+            let _: () = redis::cmd("SET")
+                .arg(format!("e:{i}"))
+                .arg("v")
+                .arg("EX")
+                .arg(1000)
+                .query(c)
+                .unwrap();
             let _: i64 = redis::cmd("INCR").arg("counter").query(c).unwrap();
         }
         if i % 10 == 0 {
-            let _: i64 = redis::cmd("DEL").arg(format!("s:{}", i / 2)).query(c).unwrap();
+            let _: i64 = redis::cmd("DEL")
+                .arg(format!("s:{}", i / 2))
+                .query(c)
+                .unwrap();
         }
     }
     redis::cmd("SELECT").arg(0).query::<()>(c).unwrap();
