@@ -39,6 +39,11 @@ fn config_set_appendonly_yes_builds_the_aof_from_the_dataset() {
         .query(&mut c)
         .unwrap();
     write_mix(&mut c, "always", 30);
+    // Keyspace-wide writes replay in their place too.
+    let _: () = redis::cmd("SWAPDB").arg(0).arg(1).query(&mut c).unwrap();
+    let _: () = redis::cmd("SELECT").arg(2).query(&mut c).unwrap();
+    let _: () = redis::cmd("FLUSHDB").query(&mut c).unwrap();
+    let _: () = redis::cmd("SELECT").arg(0).query(&mut c).unwrap();
     let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
     for field in [
         "aof_current_size:",

@@ -804,6 +804,7 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
         Manifest::default()
     };
 
+    remove_stale_temp_files();
     let started = Instant::now();
     let files: Vec<String> = manifest.load_order().map(|f| f.name.clone()).collect();
     let mut replayer = Replayer::new(&shared.keyspace);
@@ -952,6 +953,22 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     install(shared, &mut w, active);
     *shared.aof.mode.lock() = AofMode::On;
     Ok(())
+}
+
+/// A rewrite interrupted by a crash leaves its temp base in `dir`; no
+/// manifest names it, so it is only clutter.
+fn remove_stale_temp_files() {
+    let Ok(entries) = fs::read_dir(".") else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("temp-rewriteaof-") && name.ends_with(".aof") {
+            tracing::info!("Removing the stale AOF rewrite temp file {name}");
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Flushes and fsyncs the log at shutdown.
