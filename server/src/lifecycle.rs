@@ -130,7 +130,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 }
 
 fn install_signal_handlers(shared: &Arc<Shared>) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::consts::{SIGINT, SIGTERM, SIGXFSZ};
+    // A file-size limit must fail the AOF write with EFBIG (reported as a
+    // write error, MISCONF) rather than kill the process (issue 5).
+    signal_hook::flag::register(SIGXFSZ, Arc::new(std::sync::atomic::AtomicBool::new(false)))
+        .context("ignoring SIGXFSZ")?;
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
         .context("installing signal handlers")?;
     let shared = shared.clone();

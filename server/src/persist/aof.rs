@@ -187,13 +187,25 @@ impl AofState {
         }
     }
 
-    /// Whether the log failed: held replies must never be released.
+    /// Whether the log failed: held replies must never be released. Also
+    /// asks the log itself, which wakes the io-threads on failure before
+    /// anyone has recorded it here.
     pub fn log_failed(&self) -> bool {
         self.write_failed.load(Ordering::Relaxed)
+            || self
+                .log
+                .read()
+                .as_ref()
+                .is_some_and(|l| l.failure().is_some())
     }
 
     fn fail(&self, err: &dyn std::fmt::Display) {
-        let msg = err.to_string();
+        // Redis shows strerror(): "File too large", without our wrapping.
+        let full = err.to_string();
+        let msg = full
+            .strip_prefix("log failed after an I/O error: ")
+            .unwrap_or(&full);
+        let msg = msg.split(" (os error").next().unwrap_or(msg).to_string();
         let first = !self.write_failed.swap(true, Ordering::SeqCst);
         *self.write_error.lock() = msg.clone();
         if first {
@@ -291,14 +303,19 @@ fn install(shared: &Shared, w: &mut Option<Active>, active: Active) {
 }
 
 /// Closes the open log (flush + fsync + trim), keeping LSNs monotonic.
-fn close_active(shared: &Shared, w: &mut Option<Active>) {
+/// The io-threads keep seeing the closed log (its durable LSN frozen)
+/// until `install` replaces it, unless `release_all` says that nothing
+/// is logged any more (appendonly no, shutdown).
+fn close_active(shared: &Shared, w: &mut Option<Active>, release_all: bool) {
     if let Some(a) = w.take() {
         let end = a.log.appended_lsn().0;
         if let Err(e) = a.log.close() {
             shared.aof.fail(&e);
         }
         shared.aof.next_lsn.fetch_max(end, Ordering::SeqCst);
-        *shared.aof.log.write() = None;
+        if release_all {
+            *shared.aof.log.write() = None;
+        }
     }
 }
 
@@ -579,8 +596,16 @@ fn rewrite_base_at_switch(shared: &Shared, p: &Paths) -> anyhow::Result<(Dataset
                     a.path = path;
                 }
             } else {
-                close_active(shared, &mut w);
+                // Recovering from a failed log: the new one must open
+                // before the failed one goes.
+                if let Some(a) = w.as_ref() {
+                    shared
+                        .aof
+                        .next_lsn
+                        .fetch_max(a.log.appended_lsn().0, Ordering::SeqCst);
+                }
                 let log = open_log(shared, &path)?;
+                close_active(shared, &mut w, false);
                 let active = new_active(shared, log, path);
                 install(shared, &mut w, active);
             }
@@ -593,7 +618,7 @@ fn rewrite_base_at_switch(shared: &Shared, p: &Paths) -> anyhow::Result<(Dataset
             let temp_name = format!("temp-{}.incr", p.prefix);
             let path = p.dir.join(&temp_name);
             let _ = fs::remove_file(&path);
-            close_active(shared, &mut w);
+            close_active(shared, &mut w, true);
             let log = open_log(shared, &path)?;
             let active = new_active(shared, log, path);
             install(shared, &mut w, active);
@@ -709,7 +734,7 @@ fn rewrite(shared: &Shared) -> anyhow::Result<()> {
 
 fn abandon_enable(shared: &Shared, p: &Paths, temp_name: &str) {
     let mut w = shared.aof.writer.lock();
-    close_active(shared, &mut w);
+    close_active(shared, &mut w, true);
     let _ = fs::remove_file(p.dir.join(temp_name));
 }
 
@@ -810,9 +835,15 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     let mut replayer = Replayer::new(&shared.keyspace);
     let mut total = 0u64;
     let mut base_size = 0u64;
+    // Empty files after a file do not make it "not the last": a failed
+    // log's successor can exist empty when the process died.
+    let non_empty: Vec<bool> = files
+        .iter()
+        .map(|n| fs::metadata(p.dir.join(n)).is_ok_and(|m| m.len() > 0))
+        .collect();
     for (i, name) in files.iter().enumerate() {
         let path = p.dir.join(name);
-        let is_last = i + 1 == files.len();
+        let is_last = !non_empty[i + 1..].iter().any(|x| *x);
         let meta = fs::metadata(&path).map_err(|e| {
             anyhow::anyhow!("Unable to obtain the AOF file {name} length. stat: {e}")
         })?;
@@ -975,7 +1006,7 @@ fn remove_stale_temp_files() {
 pub fn on_shutdown(shared: &Shared) {
     let mut w = shared.aof.writer.lock();
     if w.is_some() {
-        close_active(shared, &mut w);
+        close_active(shared, &mut w, true);
         tracing::info!("Calling fsync() on the AOF file.");
     }
 }
@@ -998,7 +1029,7 @@ pub fn apply_appendonly(shared: &Arc<Shared>) -> Result<(), String> {
         (false, AofMode::On | AofMode::WaitRewrite) => {
             *shared.aof.mode.lock() = AofMode::Off;
             let mut w = shared.aof.writer.lock();
-            close_active(shared, &mut w);
+            close_active(shared, &mut w, true);
             shared.aof.write_failed.store(false, Ordering::SeqCst);
             Ok(())
         }
@@ -1016,7 +1047,7 @@ pub fn apply_log_settings(shared: &Shared) -> Result<(), String> {
     let incr_bytes = w
         .as_ref()
         .map_or(0, |a| a.log.appended_lsn().0 - a.incr_start_lsn);
-    close_active(shared, &mut w);
+    close_active(shared, &mut w, false);
     let log = open_log(shared, &path).map_err(|e| format!("{e:#}"))?;
     let mut active = new_active(shared, log, path);
     active.incr_start_lsn -= incr_bytes.min(active.incr_start_lsn);

@@ -30,7 +30,18 @@ pub fn redis_aof_on(dir: &Path, extra: &[&str]) -> ServerProcess {
     let d = dir.display().to_string();
     let mut args = vec!["--dir", d.as_str(), "--appendonly", "yes"];
     args.extend_from_slice(extra);
-    start_redis(&args)
+    let server = start_redis(&args);
+    // redis-server answers LOADING until the AOF is in memory.
+    let mut c = conn(&server);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Err(e) = redis::cmd("PING").query::<String>(&mut c) {
+        assert!(
+            Instant::now() < deadline,
+            "redis-server did not finish loading: {e}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
 }
 
 pub fn conn(server: &ServerProcess) -> redis::Connection {
