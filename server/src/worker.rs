@@ -348,3 +348,33 @@ impl Handler for WorkerHandler {
         self.shared.is_shutting_down()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_replies_keep_their_order_behind_writes() {
+        let mut held = VecDeque::new();
+        hold(&mut held, 0, b"ignored-when-nothing-held".to_vec());
+        assert_eq!(
+            held.len(),
+            1,
+            "a read with nothing held still queues if called"
+        );
+        held.clear();
+        hold(&mut held, 10, b"+OK\r\n".to_vec());
+        hold(&mut held, 0, b"$1\r\na\r\n".to_vec()); // a read after the write waits with it
+        hold(&mut held, 20, b":1\r\n".to_vec());
+        assert_eq!(
+            held,
+            VecDeque::from(vec![
+                (10, b"+OK\r\n$1\r\na\r\n".to_vec()),
+                (20, b":1\r\n".to_vec())
+            ])
+        );
+        hold(&mut held, 0, Vec::new());
+        assert_eq!(held.len(), 2);
+    }
+}

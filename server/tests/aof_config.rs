@@ -103,3 +103,48 @@ fn appendonly_yes_with_only_a_dump_rdb_loads_it_as_the_first_base() {
     let again = ringkv_aof(Some(dir), &[]);
     assert_eq!(dataset(&mut conn(&again)), expected);
 }
+
+#[test]
+fn automatic_rewrite_and_scheduled_rewrite_in_multi() {
+    let server = ringkv_aof(
+        None,
+        &[
+            "--auto-aof-rewrite-min-size",
+            "4kb",
+            "--auto-aof-rewrite-percentage",
+            "100",
+        ],
+    );
+    let mut c = conn(&server);
+    write_mix(&mut c, "grow", 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO").arg("persistence").query(&mut c).unwrap();
+        if !info.contains("aof_rewrites:0\r\n") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no automatic rewrite:\n{info}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    wait_rewrite_done(&mut c);
+    let (q, r): (String, Vec<String>) = redis::pipe()
+        .cmd("MULTI")
+        .ignore()
+        .cmd("BGREWRITEAOF")
+        .cmd("EXEC")
+        .query(&mut c)
+        .map(|(q, r): (String, Vec<String>)| (q, r))
+        .unwrap();
+    assert_eq!(q, "QUEUED");
+    assert_eq!(r, ["Background append only file rewriting scheduled"]);
+    wait_rewrite_done(&mut c);
+    let expected = dataset(&mut c);
+    drop(c);
+    let mut server = server;
+    server.kill9();
+    let again = ringkv_aof(Some(take_dir(&mut server)), &[]);
+    assert_eq!(dataset(&mut conn(&again)), expected);
+}
