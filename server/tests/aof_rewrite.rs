@@ -11,8 +11,22 @@ use std::time::Duration;
 use aof_common::*;
 
 #[test]
-fn rewrites_while_writers_run_keep_the_dataset() {
-    let mut server = ringkv_aof(None, &["--appendfsync", "everysec"]);
+fn rewrites_while_writers_run_keep_the_dataset_forkless() {
+    rewrites_while_writers_run_keep_the_dataset("forkless");
+}
+
+#[test]
+fn rewrites_while_writers_run_keep_the_dataset_fork() {
+    rewrites_while_writers_run_keep_the_dataset("fork");
+}
+
+/// The new base comes from the snapshot engine in `mode`, taken at the log
+/// switch: base + new incr must equal the dataset.
+fn rewrites_while_writers_run_keep_the_dataset(mode: &str) {
+    let mut server = ringkv_aof(
+        None,
+        &["--appendfsync", "everysec", "--snapshot-mode", mode],
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..3)
         .map(|t| {

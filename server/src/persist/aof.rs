@@ -20,11 +20,13 @@
 //! in steps of at most 8 MiB so that a group's sync does not have to commit
 //! a new file size; the padding is cut at close, rotation and load.
 //!
-//! Rewrite: [`rewrite_base_at_switch`] is the one place that takes the new
-//! base's dataset at exactly the LSN where the log switches to a new incr
-//! file. For now it locks every slot, switches the log and copies the data
-//! while holding them, then serializes the copy with the locks released. The
-//! snapshot engine (forkless/fork) replaces that function.
+//! Rewrite: the new base is taken at exactly the LSN where the log switches
+//! to a new incr file ([`switch_log`] runs while every slot is held). With
+//! `aof-use-rdb-preamble yes` (the default) the base is written by the
+//! snapshot engine, forkless or fork per `snapshot-mode`
+//! ([`snapshot_base_at_switch`]); a RESP base (`aof-use-rdb-preamble no`)
+//! copies the dataset at the switch and serializes the copy
+//! ([`rewrite_base_at_switch`]).
 
 use std::cell::Cell;
 use std::fmt::Write as _;
@@ -576,6 +578,17 @@ enum Switch {
 fn rewrite_base_at_switch(shared: &Shared, p: &Paths) -> anyhow::Result<(DatasetCopy, Switch)> {
     let ks = &shared.keyspace;
     let guards = ks.lock_all();
+    let switch = switch_log(shared, p)?;
+    crash_point("rewrite-after-switch");
+    let copy = DatasetCopy::from_slots(&guards, ks.db_count());
+    drop(guards);
+    Ok((copy, switch))
+}
+
+/// Moves the log to a new incr file. Callers hold every slot lock, so no
+/// command is between executing and appending: the switch LSN is an exact
+/// cut of the dataset.
+fn switch_log(shared: &Shared, p: &Paths) -> anyhow::Result<Switch> {
     let mut w = shared.aof.writer.lock();
     let mode = *shared.aof.mode.lock();
     let switch = match mode {
@@ -628,10 +641,65 @@ fn rewrite_base_at_switch(shared: &Shared, p: &Paths) -> anyhow::Result<(Dataset
         AofMode::Off => Switch::NoLog,
     };
     drop(w);
+    Ok(switch)
+}
+
+/// The RDB-preamble base through the snapshot engine (forkless or fork per
+/// `snapshot-mode`): the log switches inside the snapshot point, while every
+/// slot is held, so base + new incr file = the dataset exactly. The base
+/// lands at `temp` (in `dir`, like Redis's `temp-rewriteaof-*` files).
+fn snapshot_base_at_switch(
+    shared: &Shared,
+    p: &Paths,
+    temp: &Path,
+) -> anyhow::Result<(u64, Switch)> {
+    use ringkv_engine::snapshot::{self, SnapshotTarget};
+    let (opts, mode) = {
+        let s = shared.config.read();
+        (
+            super::rdb::write_options(&s),
+            super::rdb::configured_mode(shared),
+        )
+    };
+    let target = SnapshotTarget {
+        dir: PathBuf::from("."),
+        filename: temp.display().to_string(),
+        temp_filename: Some(format!("{}.part", temp.display())),
+        opts,
+        aux: AuxInfo {
+            ctime_s: ringkv_engine::clock::now_ms() / 1000,
+            used_mem_bytes: crate::memory::snapshot().allocated,
+            aof_base: true,
+        },
+        key_save_delay_us: 0,
+    };
+    let mut switched: Option<anyhow::Result<Switch>> = None;
+    let handle = snapshot::start(&shared.keyspace, mode, target, |_slots| {
+        switched = Some(switch_log(shared, p));
+    });
+    let switch = match switched {
+        Some(r) => r?,
+        None => {
+            // The point was never reached (another snapshot runs): no switch.
+            handle
+                .map(|_| ())
+                .map_err(|e| anyhow::anyhow!("AOF rewrite snapshot: {e}"))?;
+            anyhow::bail!("AOF rewrite snapshot did not reach its point");
+        }
+    };
     crash_point("rewrite-after-switch");
-    let copy = DatasetCopy::from_slots(&guards, ks.db_count());
-    drop(guards);
-    Ok((copy, switch))
+    let outcome = handle
+        .and_then(|h| h.wait())
+        .map_err(|e| anyhow::anyhow!("AOF rewrite snapshot: {e}"));
+    match outcome {
+        Ok(o) => Ok((o.save.write.keys_written, switch)),
+        Err(e) => {
+            if let Switch::Enabling { temp_name } = &switch {
+                abandon_enable(shared, p, temp_name);
+            }
+            Err(e)
+        }
+    }
 }
 
 /// One rewrite: new base from the dataset at the log switch, then the
@@ -644,20 +712,25 @@ fn rewrite(shared: &Shared) -> anyhow::Result<()> {
         // BGREWRITEAOF with appendonly no: continue the on-disk sequence.
         *shared.aof.manifest.lock() = read_manifest(&p).unwrap_or_default();
     }
-    let (copy, switch) = rewrite_base_at_switch(shared, &p)?;
     let (rdb, ts) = {
         let s = shared.config.read();
         (s.aof_use_rdb_preamble, s.aof_timestamp_enabled)
     };
     let temp = PathBuf::from(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let written = write_base_file(&temp, &copy, rdb, ts);
-    if let Err(e) = written {
-        let _ = fs::remove_file(&temp);
-        if let Switch::Enabling { temp_name } = &switch {
-            abandon_enable(shared, &p, temp_name);
+    let (key_count, switch) = if rdb {
+        snapshot_base_at_switch(shared, &p, &temp)?
+    } else {
+        // A RESP base is not an RDB: copy the dataset at the switch instead.
+        let (copy, switch) = rewrite_base_at_switch(shared, &p)?;
+        if let Err(e) = write_base_file(&temp, &copy, rdb, ts) {
+            let _ = fs::remove_file(&temp);
+            if let Switch::Enabling { temp_name } = &switch {
+                abandon_enable(shared, &p, temp_name);
+            }
+            return Err(e);
         }
-        return Err(e);
-    }
+        (copy.key_count() as u64, switch)
+    };
     crash_point("rewrite-before-base-rename");
     let mut w = shared.aof.writer.lock();
     let mut m = shared.aof.manifest.lock();
@@ -725,10 +798,7 @@ fn rewrite(shared: &Shared) -> anyhow::Result<()> {
         shared.aof.write_failed.store(false, Ordering::SeqCst);
     }
     drop(w);
-    tracing::info!(
-        "Background AOF rewrite terminated with success ({new_base}, {} keys)",
-        copy.key_count()
-    );
+    tracing::info!("Background AOF rewrite terminated with success ({new_base}, {key_count} keys)");
     Ok(())
 }
 
