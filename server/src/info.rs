@@ -79,7 +79,7 @@ pub fn render(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) -> String {
             "modules" => out.push_str("# Modules\r\n"),
             "commandstats" => commandstats(ctx, &mut out),
             "errorstats" => errorstats(ctx, &mut out),
-            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "latencystats" => latencystats(ctx, &mut out),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace(ctx, &mut out),
             _ => {}
@@ -338,8 +338,8 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
     field!(out, "pubsub_channels", 0);
     field!(out, "pubsub_patterns", 0);
     field!(out, "pubsubshard_channels", 0);
-    field!(out, "latest_fork_usec", 0);
-    field!(out, "total_forks", 0);
+    field!(out, "latest_fork_usec", get(&shared.forks.latest_fork_usec));
+    field!(out, "total_forks", get(&shared.forks.total_forks));
     field!(out, "migrate_cached_sockets", 0);
     field!(out, "slave_expires_tracked_keys", 0);
     field!(out, "active_defrag_hits", 0);
@@ -431,6 +431,49 @@ fn commandstats(ctx: &mut CmdCtx<'_>, out: &mut String) {
             t.commands[i].name, s.calls, s.usec, per_call, s.rejected_calls, s.failed_calls
         );
     }
+}
+
+/// Per-command latency percentiles from the HDR histograms, in Redis
+/// 7.0's format: `latency_percentiles_usec_get:p50=1.003,p99=2.007,p99.9=3.007`.
+fn latencystats(ctx: &mut CmdCtx<'_>, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    let percentiles = crate::shared::latency_info_percentiles(&ctx.shared.config.read());
+    for (name, lat) in merged_latencies(ctx.shared) {
+        let _ = write!(out, "latency_percentiles_usec_{name}:");
+        for (i, p) in percentiles.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(
+                out,
+                "p{}={:.3}",
+                crate::latency::percentile_label(*p),
+                lat.percentile_us(*p)
+            );
+        }
+        out.push_str("\r\n");
+    }
+}
+
+/// Each command's latency histogram, summed over the io-threads, for the
+/// commands that were called (table order).
+pub fn merged_latencies(
+    shared: &crate::shared::Shared,
+) -> Vec<(&'static str, crate::latency::CommandLatency)> {
+    let t = table();
+    let mut merged: Vec<Option<crate::latency::CommandLatency>> = vec![None; t.commands.len()];
+    for per_thread in &shared.command_stats {
+        for (i, s) in per_thread.lock().iter().enumerate() {
+            if let (Some(lat), Some(slot)) = (&s.latency, merged.get_mut(i)) {
+                slot.get_or_insert_with(Default::default).merge(lat);
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.filter(|l| l.calls() > 0).map(|l| (t.commands[i].name, l)))
+        .collect()
 }
 
 fn errorstats(ctx: &mut CmdCtx<'_>, out: &mut String) {

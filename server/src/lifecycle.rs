@@ -91,6 +91,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     crate::persist::load_at_startup(&shared)?;
     crate::memory::record_startup();
     crate::cron::start(&shared)?;
+    crate::metrics::start(&shared)?;
 
     let listener = Arc::new(listener);
     let mut handles = Vec::with_capacity(threads);

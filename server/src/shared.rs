@@ -15,6 +15,8 @@ use ringkv_uring_io::{BackendKind, Waker};
 use crate::blocking::BlockRegistry;
 use crate::client::ClientMeta;
 use crate::config::Config;
+use crate::latency::{CommandLatency, LatencyMonitor};
+use crate::slowlog::SlowLog;
 
 /// Server-wide counters that INFO stats reports (Redis's field names).
 #[derive(Debug, Default)]
@@ -35,13 +37,31 @@ pub struct Delivery {
     pub reply: Vec<u8>,
 }
 
-/// Per-command call statistics (INFO commandstats).
+/// Per-command call statistics (INFO commandstats, latencystats).
 #[derive(Debug, Default, Clone)]
 pub struct CommandStat {
     pub calls: u64,
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Allocated on the command's first call on this thread.
+    pub latency: Option<Box<CommandLatency>>,
+}
+
+/// Forks done for snapshots (INFO stats `latest_fork_usec`, `total_forks`).
+/// Whoever forks calls [`ForkStats::record`] with the time `fork()` took.
+#[derive(Debug, Default)]
+pub struct ForkStats {
+    pub latest_fork_usec: AtomicU64,
+    pub total_forks: AtomicU64,
+}
+
+impl ForkStats {
+    pub fn record(&self, took: std::time::Duration) {
+        let usec = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        self.latest_fork_usec.store(usec, Ordering::Relaxed);
+        self.total_forks.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 pub struct Shared {
@@ -69,11 +89,21 @@ pub struct Shared {
     pub executable: String,
     pub rdb: crate::persist::rdb::RdbState,
     pub aof: crate::persist::aof::AofState,
+    pub forks: ForkStats,
+    pub slowlog: SlowLog,
+    pub latency_monitor: LatencyMonitor,
 }
 
 impl Shared {
     pub fn new(config: Config, backend: BackendKind, threads: usize) -> Shared {
         let keyspace = Keyspace::new((config.databases as usize).max(1));
+        let slowlog = SlowLog::default();
+        slowlog.configure(config.slowlog_log_slower_than_us, config.slowlog_max_len);
+        let latency_monitor = LatencyMonitor::default();
+        latency_monitor.configure(
+            config.latency_monitor_threshold_ms,
+            latency_tracking_enabled(&config),
+        );
         Shared {
             keyspace,
             config: RwLock::new(config),
@@ -102,7 +132,21 @@ impl Shared {
                 .unwrap_or_default(),
             rdb: Default::default(),
             aof: Default::default(),
+            forks: ForkStats::default(),
+            slowlog,
+            latency_monitor,
         }
+    }
+
+    /// Copies the settings the command path reads into their atomics;
+    /// called after CONFIG SET.
+    pub fn refresh_observability_settings(&self, config: &Config) {
+        self.slowlog
+            .configure(config.slowlog_log_slower_than_us, config.slowlog_max_len);
+        self.latency_monitor.configure(
+            config.latency_monitor_threshold_ms,
+            latency_tracking_enabled(config),
+        );
     }
 
     pub fn wake_thread(&self, thread: usize) {
@@ -145,6 +189,27 @@ impl Shared {
             .total_error_replies
             .fetch_add(1, Ordering::Relaxed);
     }
+}
+
+fn latency_tracking_enabled(config: &Config) -> bool {
+    config
+        .get(&[b"latency-tracking"])
+        .first()
+        .map(|(_, v)| v == "yes")
+        .unwrap_or(true)
+}
+
+/// The `latency-tracking-info-percentiles` setting as numbers.
+pub fn latency_info_percentiles(config: &Config) -> Vec<f64> {
+    config
+        .get(&[b"latency-tracking-info-percentiles"])
+        .first()
+        .map(|(_, v)| {
+            v.split_whitespace()
+                .filter_map(|p| p.parse::<f64>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn make_run_id() -> String {
