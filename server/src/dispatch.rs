@@ -105,7 +105,7 @@ impl Worker {
             stats,
             prop: Propagation::default(),
             cmd_stats,
-            metrics: CommandMetrics::new(table().commands.len()),
+            metrics: CommandMetrics::new(table().commands.iter().map(|c| c.name).collect()),
         }
     }
 }
@@ -230,7 +230,8 @@ pub fn call(ctx: &mut CmdCtx<'_>, idx: usize, cmd: &'static Command, args: &[&[u
         Exec::Engine(f) => run_engine(ctx, cmd, f, args),
         Exec::Server(f) => f(ctx, args),
     }
-    let elapsed = started.elapsed();
+    let finished = Instant::now();
+    let elapsed = finished.saturating_duration_since(started);
     let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
     let usec = ns / 1000;
     let errors = ctx.out.take_error_count();
@@ -250,7 +251,7 @@ pub fn call(ctx: &mut CmdCtx<'_>, idx: usize, cmd: &'static Command, args: &[&[u
         }
     }
     drop(stats);
-    ctx.worker.metrics.record(idx, cmd.name, elapsed);
+    ctx.worker.metrics.record(idx, elapsed, finished);
     ThreadStats::bump(&ctx.worker.stats.commands_processed, 1);
     if ctx.shared.slowlog.wants(usec) && !skips_slowlog(cmd.name) {
         let name = ctx.client.meta.name();
