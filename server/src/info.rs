@@ -296,7 +296,11 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
         "total_commands_processed",
         shared.sum_thread_stat(|t| &t.commands_processed)
     );
-    field!(out, "instantaneous_ops_per_sec", 0);
+    field!(
+        out,
+        "instantaneous_ops_per_sec",
+        shared.instantaneous.ops_per_sec()
+    );
     field!(out, "total_net_input_bytes", get(&s.total_net_input_bytes));
     field!(
         out,
@@ -305,8 +309,9 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
     );
     field!(out, "total_net_repl_input_bytes", 0);
     field!(out, "total_net_repl_output_bytes", 0);
-    field!(out, "instantaneous_input_kbps", "0.00");
-    field!(out, "instantaneous_output_kbps", "0.00");
+    let (in_kbps, out_kbps) = shared.instantaneous.kbps();
+    field!(out, "instantaneous_input_kbps", format!("{in_kbps:.2}"));
+    field!(out, "instantaneous_output_kbps", format!("{out_kbps:.2}"));
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
     field!(out, "rejected_connections", get(&s.rejected_connections));

@@ -15,6 +15,7 @@ pub mod config_cmd;
 pub mod cron;
 pub mod dispatch;
 pub mod info;
+pub mod instantaneous;
 pub mod latency;
 pub mod lifecycle;
 pub mod memory;

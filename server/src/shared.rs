@@ -90,6 +90,7 @@ pub struct Shared {
     pub rdb: crate::persist::rdb::RdbState,
     pub aof: crate::persist::aof::AofState,
     pub forks: ForkStats,
+    pub instantaneous: crate::instantaneous::Instantaneous,
     pub slowlog: SlowLog,
     pub latency_monitor: LatencyMonitor,
 }
@@ -133,9 +134,23 @@ impl Shared {
             rdb: Default::default(),
             aof: Default::default(),
             forks: ForkStats::default(),
+            instantaneous: Default::default(),
             slowlog,
             latency_monitor,
         }
+    }
+
+    /// Feeds INFO's `instantaneous_*` figures; called by the cron each tick.
+    pub fn sample_instantaneous(&self) {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        self.instantaneous.sample(
+            ringkv_engine::clock::now_ms(),
+            crate::instantaneous::Counters {
+                commands: self.sum_thread_stat(|t| &t.commands_processed),
+                net_input_bytes: get(&self.stats.total_net_input_bytes),
+                net_output_bytes: get(&self.stats.total_net_output_bytes),
+            },
+        );
     }
 
     /// Copies the settings the command path reads into their atomics;

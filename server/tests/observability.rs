@@ -199,6 +199,15 @@ fn prometheus_evaluates_every_dashboard_expression_and_redis_exporter_works() {
 
     // promtool on the live endpoint, after some load.
     std::thread::sleep(Duration::from_secs(2));
+    let stats = info(&mut con, "stats");
+    let ops: u64 = stats
+        .lines()
+        .find_map(|l| l.strip_prefix("instantaneous_ops_per_sec:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(ops > 0, "instantaneous_ops_per_sec under load: {stats}");
     let (status, body) = http_get(metrics_port, "/metrics");
     assert_eq!(status, 200);
     for needle in [
