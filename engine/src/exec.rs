@@ -127,6 +127,11 @@ pub struct ExecCtx<'k> {
     /// wrote no reply: the server parks the client and re-runs the command
     /// when one of the keys is signalled ready or the timeout passes.
     pub block: Option<BlockRequest>,
+    /// Set by the server when it re-runs a parked blocking command because a
+    /// key was signalled ready. Keys that now hold another type count as
+    /// empty instead of failing with WRONGTYPE, so the client stays blocked
+    /// (Redis 7.0 only serves list waiters from lists, zset waiters from zsets).
+    pub unblocked_rerun: bool,
     /// Keys that received elements and may serve blocked clients
     /// (Redis's `signalKeyAsReady`): (db, key).
     pub ready_keys: SmallVec<[(usize, ByteStr); 2]>,
@@ -161,6 +166,7 @@ impl<'k> ExecCtx<'k> {
             dirty: 0,
             in_multi: false,
             block: None,
+            unblocked_rerun: false,
             ready_keys: SmallVec::new(),
             locks,
         }
@@ -322,8 +328,17 @@ impl<'k> ExecCtx<'k> {
 
     /// Stores `entry` under `key`, replacing any previous value (and its TTL).
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
+        // Like Redis's dbAdd: a new list or sorted set may serve blocked clients,
+        // whichever command created it (push, *STORE, RENAME, RESTORE …).
+        let wakes = matches!(
+            entry.value,
+            crate::value::Value::List(_) | crate::value::Value::ZSet(_)
+        );
         let old = self.db_slot(key).insert(key, entry);
         self.modified(key, 1);
+        if wakes {
+            self.signal_ready(key);
+        }
         old
     }
 
@@ -360,7 +375,14 @@ impl<'k> ExecCtx<'k> {
 
     /// Records that `key` (in the selected db) got elements a blocked client may want.
     pub fn signal_ready(&mut self, key: &[u8]) {
-        self.ready_keys.push((self.db, ByteStr::from_slice(key)));
+        let db = self.db;
+        if !self
+            .ready_keys
+            .iter()
+            .any(|(d, k)| *d == db && k.as_slice() == key)
+        {
+            self.ready_keys.push((db, ByteStr::from_slice(key)));
+        }
     }
 
     /// Writes Redis's WRONGTYPE error.

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use hashbrown::HashMap;
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 use smallvec::SmallVec;
 
 use crate::slot::{key_slot, SlotId, SLOT_COUNT};
@@ -236,10 +236,23 @@ impl SlotData {
     }
 }
 
+/// Sees every slot right after it is locked and before the locker can
+/// change it. The forkless snapshot uses it to serialize a slot its cursor
+/// has not reached yet before a writer changes it (serialize-before-write).
+pub trait SlotObserver: Send + Sync {
+    fn before_access(&self, slot: &SlotData);
+}
+
 /// The whole dataset.
 pub struct Keyspace {
     slots: Box<[Mutex<SlotData>]>,
     db_count: usize,
+    /// Snapshot hook: `observing` is the one atomic load every lock pays
+    /// when no snapshot runs; `observer` is read only when it is set.
+    observing: AtomicBool,
+    observer: RwLock<Option<Arc<dyn SlotObserver>>>,
+    /// Held by the one snapshot (forkless or fork) that may run at a time.
+    snapshot_claimed: AtomicBool,
 }
 
 impl Keyspace {
@@ -249,7 +262,13 @@ impl Keyspace {
             .map(|i| Mutex::new(SlotData::new(SlotId(i as u16))))
             .collect::<Vec<_>>()
             .into_boxed_slice();
-        Keyspace { slots, db_count }
+        Keyspace {
+            slots,
+            db_count,
+            observing: AtomicBool::new(false),
+            observer: RwLock::new(None),
+            snapshot_claimed: AtomicBool::new(false),
+        }
     }
 
     pub fn db_count(&self) -> usize {
@@ -257,7 +276,60 @@ impl Keyspace {
     }
 
     pub fn lock_slot(&self, slot: SlotId) -> MutexGuard<'_, SlotData> {
-        self.slots[slot.index()].lock()
+        self.lock_index(slot.index())
+    }
+
+    /// Every lock goes through here so the snapshot observer sees the slot
+    /// before anyone can change it.
+    #[inline]
+    fn lock_index(&self, i: usize) -> MutexGuard<'_, SlotData> {
+        let guard = self.slots[i].lock();
+        if self.observing.load(Ordering::Acquire) {
+            self.notify_observer(&guard);
+        }
+        guard
+    }
+
+    #[cold]
+    fn notify_observer(&self, slot: &SlotData) {
+        if let Some(o) = self.observer.read().as_ref() {
+            o.before_access(slot);
+        }
+    }
+
+    /// Locks a slot without telling the observer (the snapshot's own cursor).
+    pub(crate) fn lock_slot_unobserved(&self, i: usize) -> MutexGuard<'_, SlotData> {
+        self.slots[i].lock()
+    }
+
+    /// Locks every slot in order without telling the observer (establishing
+    /// a snapshot point).
+    pub(crate) fn lock_all_unobserved(&self) -> Vec<MutexGuard<'_, SlotData>> {
+        self.slots.iter().map(|s| s.lock()).collect()
+    }
+
+    /// Installs (or with `None` removes) the snapshot observer. Installing
+    /// must happen with every slot locked, so no locker can miss it.
+    pub(crate) fn set_observer(&self, observer: Option<Arc<dyn SlotObserver>>) {
+        let on = observer.is_some();
+        *self.observer.write() = observer;
+        self.observing.store(on, Ordering::Release);
+    }
+
+    /// Claims the right to run a snapshot; false if one is running.
+    pub(crate) fn claim_snapshot(&self) -> bool {
+        self.snapshot_claimed
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    pub(crate) fn release_snapshot(&self) {
+        self.snapshot_claimed.store(false, Ordering::Release);
+    }
+
+    /// True while a snapshot (BGSAVE, SAVE or an AOF rewrite base) runs.
+    pub fn snapshot_running(&self) -> bool {
+        self.snapshot_claimed.load(Ordering::Acquire)
     }
 
     pub fn lock_key(&self, key: &[u8]) -> MutexGuard<'_, SlotData> {
@@ -266,27 +338,37 @@ impl Keyspace {
 
     /// Locks every slot in ascending order.
     pub fn lock_all(&self) -> Vec<MutexGuard<'_, SlotData>> {
-        self.slots.iter().map(|s| s.lock()).collect()
+        (0..self.slots.len()).map(|i| self.lock_index(i)).collect()
     }
 
     /// Visits the slots one at a time, each under its own lock.
     pub fn for_each_slot(&self, mut f: impl FnMut(&mut SlotData)) {
+        for i in 0..self.slots.len() {
+            f(&mut self.lock_index(i));
+        }
+    }
+
+    /// Visits the slots one at a time for reading only. The snapshot
+    /// observer is not told: nothing can change through `&SlotData`, and
+    /// telling it would make every INFO/DBSIZE during a forkless BGSAVE
+    /// encode the whole keyspace ahead of the cursor.
+    pub fn for_each_slot_read(&self, mut f: impl FnMut(&SlotData)) {
         for s in self.slots.iter() {
-            f(&mut s.lock());
+            f(&s.lock());
         }
     }
 
     /// Number of keys in `db` (visits slots one at a time).
     pub fn db_len(&self, db: usize) -> usize {
         let mut n = 0;
-        self.for_each_slot(|s| n += s.db(db).map_or(0, DbSlot::len));
+        self.for_each_slot_read(|s| n += s.db(db).map_or(0, DbSlot::len));
         n
     }
 
     /// (keys, keys with expiry) per database, for INFO keyspace.
     pub fn db_sizes(&self) -> Vec<(usize, usize)> {
         let mut sizes = vec![(0, 0); self.db_count];
-        self.for_each_slot(|s| {
+        self.for_each_slot_read(|s| {
             for (i, d) in s.dbs() {
                 if let Some(e) = sizes.get_mut(i) {
                     e.0 += d.len();

@@ -17,6 +17,7 @@ pub mod keyspace;
 pub mod rdb;
 pub mod reply;
 pub mod slot;
+pub mod snapshot;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod test_support;

@@ -26,6 +26,8 @@ pub struct TestEnv {
     pub proto: Protocol,
     /// Dirty count of the last command.
     pub dirty: u64,
+    /// Keys the last command signalled ready for blocked clients: (db, key).
+    pub ready: Vec<(usize, String)>,
 }
 
 impl Default for TestEnv {
@@ -50,6 +52,7 @@ impl TestEnv {
             now_ms: T0_MS,
             proto: Protocol::Resp2,
             dirty: 0,
+            ready: Vec::new(),
         }
     }
 
@@ -85,6 +88,11 @@ impl TestEnv {
         );
         ctx.run_at(spec, args, self.now_ms);
         self.dirty = ctx.dirty;
+        self.ready = ctx
+            .ready_keys
+            .iter()
+            .map(|(db, k)| (*db, String::from_utf8_lossy(k).into_owned()))
+            .collect();
         drop(ctx);
         out.bytes().to_vec()
     }
@@ -160,4 +168,83 @@ pub fn decode_resp_commands(buf: &[u8]) -> Vec<Vec<String>> {
         cmds.push(args);
     }
     cmds
+}
+
+/// A real redis-server 7.0 started on a free port for differential tests
+/// (through the shared test kit, which fails loudly when it is missing),
+/// stopped on drop.
+pub struct RealRedis {
+    server: ringkv_testkit::ServerProcess,
+    conn: ringkv_testkit::RespConn,
+}
+
+impl RealRedis {
+    /// Panics if redis-server is not installed (tests must not skip).
+    pub fn start() -> Option<RealRedis> {
+        RealRedis::start_with(&[])
+    }
+
+    /// Starts with extra config arguments (e.g. `["--appendonly", "yes"]`).
+    pub fn start_with(extra: &[&str]) -> Option<RealRedis> {
+        let server = ringkv_testkit::start_redis(extra);
+        let conn = ringkv_testkit::RespConn::connect(server.port);
+        Some(RealRedis { server, conn })
+    }
+
+    /// Sends one command, returns its raw reply bytes.
+    pub fn run(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        self.conn.call(args)
+    }
+
+    /// Commands in the server's current incr AOF file (appendonly yes).
+    pub fn aof_commands(&self) -> Vec<Vec<String>> {
+        let dir = self.server.dir.path().join("appendonlydir");
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .expect("appendonlydir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.to_string_lossy().ends_with(".incr.aof"))
+            .collect();
+        files.sort();
+        let buf = std::fs::read(files.last().expect("an incr file")).expect("read aof");
+        decode_resp_commands(&buf)
+    }
+}
+
+/// Runs `script` (one command per line, arguments split on spaces) against
+/// both a real redis-server and a fresh engine, asserting byte-identical
+/// replies. `setup_real` lines run only on the real server, `setup_env`
+/// prepares the engine the same way (e.g. a list before lists exist here).
+pub fn assert_same_as_redis(
+    resp3: bool,
+    setup_real: &[&str],
+    setup_env: impl FnOnce(&mut TestEnv),
+    script: &[&str],
+) {
+    let Some(mut real) = RealRedis::start() else {
+        return;
+    };
+    let mut env = if resp3 {
+        TestEnv::resp3()
+    } else {
+        TestEnv::new()
+    };
+    env.now_ms = crate::clock::now_ms();
+    if resp3 {
+        real.run(&[b"HELLO", b"3"]);
+    }
+    for line in setup_real {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        real.run(&args);
+    }
+    setup_env(&mut env);
+    for line in script {
+        let args: Vec<&[u8]> = line.split(' ').map(str::as_bytes).collect();
+        let want = real.run(&args);
+        let got = env.run_bytes(&args);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want),
+            "reply to `{line}` differs from redis-server"
+        );
+    }
 }

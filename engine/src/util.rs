@@ -152,7 +152,7 @@ impl LongDouble {
     }
 
     /// Correctly rounded sum (round to nearest, ties to even).
-    pub fn add(self, other: LongDouble) -> LongDouble {
+    pub fn plus(self, other: LongDouble) -> LongDouble {
         use LongDouble::{Finite, Inf, Nan};
         match (self, other) {
             (Nan, _) | (_, Nan) => Nan,
@@ -385,9 +385,10 @@ fn parse_decimal(neg: bool, body: &[u8]) -> Option<LongDouble> {
     }
     let (digits, frac_digits, exp) = split_float(body, |b| b.is_ascii_digit(), b'e')?;
     let mut d = big::Big::from_u128(0);
-    for &c in &digits {
-        d.mul_small(10);
-        d.add_small((c - b'0') as u32);
+    for chunk in digits.chunks(9) {
+        let v = chunk.iter().fold(0u32, |v, &c| v * 10 + (c - b'0') as u32);
+        d.mul_small(10u32.pow(chunk.len() as u32));
+        d.add_small(v);
     }
     if d.is_zero() {
         return Some(LongDouble::Finite {
@@ -399,7 +400,8 @@ fn parse_decimal(neg: bool, body: &[u8]) -> Option<LongDouble> {
     let e10 = exp - frac_digits;
     // |value| >= 10^(e10 + significant digits - 1); long double spans about
     // 10^-4951 .. 10^4932.
-    let magnitude = e10 + digits.len() as i64;
+    let leading_zeros = digits.iter().take_while(|&&c| c == b'0').count();
+    let magnitude = e10 + (digits.len() - leading_zeros) as i64;
     if magnitude > 4940 {
         return Some(LongDouble::Inf { neg });
     }
@@ -407,20 +409,22 @@ fn parse_decimal(neg: bool, body: &[u8]) -> Option<LongDouble> {
         return None; // underflow to zero: ERANGE
     }
     if e10 >= 0 {
-        for _ in 0..e10 {
-            d.mul_small(10);
-        }
+        d.mul_pow10(e10 as u32);
         return Some(round_big(neg, &d, 0, false));
     }
     let mut divisor = big::Big::from_u128(1);
-    for _ in 0..(-e10) {
-        divisor.mul_small(10);
-    }
-    // Scale the dividend so the quotient carries at least 66 bits.
+    divisor.mul_pow10((-e10) as u32);
+    // Scale the dividend so the quotient carries at least 66 bits, and cut
+    // it so the quotient carries at most ~130: bits far below the rounding
+    // point only matter as "something nonzero was there" (sticky).
+    const QUOTIENT_BITS_MAX: i64 = 130;
     let shift = (66 + divisor.bit_len() as i64 - d.bit_len() as i64).max(0);
     d.shl(shift as u32);
+    let excess = (d.bit_len() as i64 - divisor.bit_len() as i64 - QUOTIENT_BITS_MAX).max(0);
+    let dropped_nonzero = excess > 0 && d.any_below(excess as u32);
+    d.shr(excess as u32);
     let (q, rem_nonzero) = d.div_rem(&divisor);
-    let v = round_big(neg, &q, -shift, rem_nonzero);
+    let v = round_big(neg, &q, excess - shift, rem_nonzero || dropped_nonzero);
     if matches!(v, LongDouble::Finite { mant: 0, .. }) {
         return None; // underflow to zero: ERANGE
     }
@@ -466,7 +470,7 @@ pub fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, Incr
         Some(c) => LongDouble::parse(c).ok_or(IncrFloatError::NotAFloat)?,
     };
     let incr = LongDouble::parse(incr).ok_or(IncrFloatError::NotAFloat)?;
-    base.add(incr)
+    base.plus(incr)
         .format_human()
         .ok_or(IncrFloatError::NanOrInfinity)
 }
@@ -606,7 +610,7 @@ mod big {
                     self.limbs.push(carry);
                 }
             }
-            self.limbs.splice(0..0, std::iter::repeat(0).take(limbs));
+            self.limbs.splice(0..0, vec![0u32; limbs]);
         }
 
         pub fn shr(&mut self, bits: u32) {
@@ -642,20 +646,30 @@ mod big {
             self.trim();
         }
 
-        /// Quotient and whether the remainder is nonzero (bitwise long division).
+        /// Quotient and whether the remainder is nonzero. Bitwise long
+        /// division: one step per quotient bit, so callers keep the
+        /// quotient short.
         pub fn div_rem(&self, d: &Big) -> (Big, bool) {
             debug_assert!(!d.is_zero());
+            let (n, m) = (self.bit_len(), d.bit_len());
+            if n < m {
+                return (Big { limbs: Vec::new() }, !self.is_zero());
+            }
             let mut q = Big {
-                limbs: vec![0; self.limbs.len()],
+                limbs: vec![0; (n - m) as usize / 32 + 1],
             };
-            let mut r = Big { limbs: Vec::new() };
-            for i in (0..self.bit_len()).rev() {
-                r.shl(1);
-                if self.bit(i) {
-                    if r.is_zero() {
-                        r.limbs.push(1);
-                    } else {
-                        r.limbs[0] |= 1;
+            // Start with the top m bits, then bring down one bit per step.
+            let mut r = self.clone();
+            r.shr(n - m);
+            for i in (0..=(n - m)).rev() {
+                if i < n - m {
+                    r.shl(1);
+                    if self.bit(i) {
+                        if r.is_zero() {
+                            r.limbs.push(1);
+                        } else {
+                            r.limbs[0] |= 1;
+                        }
                     }
                 }
                 if r >= *d {
@@ -665,6 +679,15 @@ mod big {
             }
             q.trim();
             (q, !r.is_zero())
+        }
+
+        /// `self *= 10^n`.
+        pub fn mul_pow10(&mut self, mut n: u32) {
+            while n > 0 {
+                let step = n.min(9);
+                self.mul_small(10u32.pow(step));
+                n -= step;
+            }
         }
 
         pub fn to_decimal(&self) -> String {
@@ -744,6 +767,7 @@ mod tests {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod long_double_tests {
     use super::*;
 
@@ -797,6 +821,18 @@ mod long_double_tests {
             "ERR increment would produce NaN or Infinity"
         );
         assert_eq!(incr_by_float(None, b"2.5"), Ok("2.5".to_string()));
+        // Long inputs near the limits stay exact (and cheap); values from
+        // redis-server 7.0.15.
+        let tiny = format!("0.{}1e4900", "0".repeat(4000));
+        assert!(incr("0", &tiny)
+            .starts_with("999999999999999999995587266448423555143132674699258227588256"));
+        let long_fraction = format!("1.{}", "3".repeat(5200));
+        assert_eq!(incr("0", &long_fraction), bad, "longer than Redis accepts");
+        let long_fraction = format!("1.{}", "3".repeat(4000));
+        assert_eq!(incr("0", &long_fraction), "1.33333333333333333");
+        let leading = format!("{}1e4932", "0".repeat(20));
+        assert!(incr("0", &leading).starts_with("1000000000000000000006018949387963891323"));
+        assert_eq!(incr("0", &format!("1e-{}", 4940)), "0");
     }
 
     #[test]
@@ -804,11 +840,11 @@ mod long_double_tests {
         let one = LongDouble::from_i64(1);
         let tiny = LongDouble::parse(b"0x1p-64").unwrap();
         // 1 + 2^-64 is a tie between 1 and 1 + 2^-63: ties go to even (1).
-        assert_eq!(one.add(tiny), one);
+        assert_eq!(one.plus(tiny), one);
         let above = LongDouble::parse(b"0x1.8p-64").unwrap();
-        assert_ne!(one.add(above), one);
+        assert_ne!(one.plus(above), one);
         assert_eq!(
-            LongDouble::from_i64(-5).add(LongDouble::from_i64(5)),
+            LongDouble::from_i64(-5).plus(LongDouble::from_i64(5)),
             LongDouble::ZERO
         );
         assert_eq!(

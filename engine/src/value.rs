@@ -1,8 +1,9 @@
 //! What a key holds.
 //!
 //! `Value` stays 32 bytes: strings are stored inline up to 16 bytes (most keys
-//! and many values are that short), collections are boxed so a keyspace full
-//! of small strings does not pay for the largest variant.
+//! and many values are that short); hashes, sets and sorted sets (24-byte
+//! handles) live inline too, saving an allocation per collection key; lists,
+//! whose handle is larger, are boxed.
 
 use smallvec::SmallVec;
 
@@ -21,9 +22,9 @@ pub enum Value {
     /// Any other string.
     Str(ByteStr),
     List(Box<ListValue>),
-    Hash(Box<HashValue>),
-    Set(Box<SetValue>),
-    ZSet(Box<ZSetValue>),
+    Hash(HashValue),
+    Set(SetValue),
+    ZSet(ZSetValue),
 }
 
 /// The type of a value as TYPE reports it.
@@ -85,7 +86,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Int(_) => "int",
-            Value::Str(s) if s.len() <= EMBSTR_SIZE_LIMIT => "embstr",
+            Value::Str(s) if s.len() <= EMBSTR_SIZE_LIMIT && !is_raw_marked(s) => "embstr",
             Value::Str(_) => "raw",
             Value::List(l) => l.encoding(),
             Value::Hash(h) => h.encoding(),
@@ -115,6 +116,22 @@ impl Value {
     }
 }
 
+/// Marks a string as Redis's `raw` encoding even when it is short: strings
+/// modified in place (APPEND, SETRANGE) are `raw` in Redis whatever their
+/// length. The mark is a heap capacity above [`EMBSTR_SIZE_LIMIT`], which
+/// strings built from a slice never have unless they are longer than that.
+pub fn mark_raw(s: &mut ByteStr) {
+    if s.capacity() <= EMBSTR_SIZE_LIMIT {
+        s.reserve_exact(EMBSTR_SIZE_LIMIT + 1 - s.len());
+    }
+    debug_assert!(is_raw_marked(s));
+}
+
+/// True if `s` carries the [`mark_raw`] mark.
+pub fn is_raw_marked(s: &ByteStr) -> bool {
+    s.spilled() && s.capacity() > EMBSTR_SIZE_LIMIT
+}
+
 /// A stack buffer for formatting integers without allocating.
 pub mod itoa_buf {
     use std::io::Write;
@@ -136,5 +153,17 @@ pub mod itoa_buf {
             let len = cursor.position() as usize;
             &self.bytes[..len]
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every key pays for a `Value`; hashes, sets and sorted sets live inline
+    /// (no extra allocation per collection), lists are boxed.
+    #[test]
+    fn value_stays_32_bytes() {
+        assert_eq!(std::mem::size_of::<Value>(), 32);
     }
 }

@@ -108,6 +108,7 @@ fn resetstat(ctx: &mut CmdCtx<'_>) {
         &s.total_net_output_bytes,
         &s.total_error_replies,
         &s.unexpected_error_replies,
+        &s.active_expired_keys,
     ] {
         c.store(0, Ordering::Relaxed);
     }

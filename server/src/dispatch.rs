@@ -344,6 +344,8 @@ pub fn serve_ready_keys(
             let mut prop = Propagation::default();
             let locks = Locks::for_command(ks, cmd, &args);
             let mut exec = ExecCtx::new(ks, w.db, &mut out, &worker.stats, &mut prop, locks);
+            // A key that now holds another type keeps the client blocked (7.0).
+            exec.unblocked_rerun = true;
             exec.run_fn(f, &args);
             let blocked_again = exec.block.take().is_some();
             let chained = std::mem::take(&mut exec.ready_keys);

@@ -321,7 +321,7 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
     field!(
         out,
         "expired_keys",
-        shared.sum_thread_stat(|t| &t.expired_keys)
+        shared.sum_thread_stat(|t| &t.expired_keys) + get(&s.active_expired_keys)
     );
     field!(out, "expired_stale_perc", "0.00");
     field!(out, "expired_time_cap_reached_count", 0);
@@ -343,8 +343,9 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
     field!(out, "pubsub_channels", 0);
     field!(out, "pubsub_patterns", 0);
     field!(out, "pubsubshard_channels", 0);
-    field!(out, "latest_fork_usec", get(&shared.forks.latest_fork_usec));
-    field!(out, "total_forks", get(&shared.forks.total_forks));
+    let (latest_fork_usec, total_forks) = crate::persist::rdb::fork_stats(shared);
+    field!(out, "latest_fork_usec", latest_fork_usec);
+    field!(out, "total_forks", total_forks);
     field!(out, "migrate_cached_sockets", 0);
     field!(out, "slave_expires_tracked_keys", 0);
     field!(out, "active_defrag_hits", 0);

@@ -28,6 +28,7 @@ pub struct ServerStats {
     pub total_net_output_bytes: AtomicU64,
     pub total_error_replies: AtomicU64,
     pub unexpected_error_replies: AtomicU64,
+    pub active_expired_keys: AtomicU64,
 }
 
 /// A reply produced on another thread for a blocked client.
@@ -48,24 +49,9 @@ pub struct CommandStat {
     pub latency: Option<Box<CommandLatency>>,
 }
 
-/// Forks done for snapshots (INFO stats `latest_fork_usec`, `total_forks`).
-/// Whoever forks calls [`ForkStats::record`] with the time `fork()` took.
-#[derive(Debug, Default)]
-pub struct ForkStats {
-    pub latest_fork_usec: AtomicU64,
-    pub total_forks: AtomicU64,
-}
-
-impl ForkStats {
-    pub fn record(&self, took: std::time::Duration) {
-        let usec = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
-        self.latest_fork_usec.store(usec, Ordering::Relaxed);
-        self.total_forks.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 pub struct Shared {
-    pub keyspace: Keyspace,
+    /// In an `Arc` so a background snapshot can hold it.
+    pub keyspace: Arc<Keyspace>,
     /// Every directive's value; `Deref`s to the typed settings.
     pub config: RwLock<Config>,
     pub backend: BackendKind,
@@ -89,7 +75,6 @@ pub struct Shared {
     pub executable: String,
     pub rdb: crate::persist::rdb::RdbState,
     pub aof: crate::persist::aof::AofState,
-    pub forks: ForkStats,
     pub instantaneous: crate::instantaneous::Instantaneous,
     pub slowlog: SlowLog,
     pub latency_monitor: LatencyMonitor,
@@ -97,7 +82,7 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: Config, backend: BackendKind, threads: usize) -> Shared {
-        let keyspace = Keyspace::new((config.databases as usize).max(1));
+        let keyspace = Arc::new(Keyspace::new((config.databases as usize).max(1)));
         let slowlog = SlowLog::default();
         slowlog.configure(config.slowlog_log_slower_than_us, config.slowlog_max_len);
         let latency_monitor = LatencyMonitor::default();
@@ -133,7 +118,6 @@ impl Shared {
                 .unwrap_or_default(),
             rdb: Default::default(),
             aof: Default::default(),
-            forks: ForkStats::default(),
             instantaneous: Default::default(),
             slowlog,
             latency_monitor,
@@ -195,6 +179,14 @@ impl Shared {
             .iter()
             .map(|s| ThreadStats::get(f(s)))
             .sum()
+    }
+
+    /// Keys removed by the active expiry cycle (INFO `expired_keys` adds these
+    /// to the per-thread lazy-expiry counts).
+    pub fn add_expired_keys(&self, n: u64) {
+        self.stats
+            .active_expired_keys
+            .fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn record_error(&self, prefix: &[u8]) {

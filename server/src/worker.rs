@@ -201,9 +201,17 @@ impl Handler for WorkerHandler {
     fn tick(&mut self, conns: &mut dyn ConnSet<Conn>) {
         self.handle_deliveries(conns);
         let now = ringkv_engine::clock::now_ms();
+        let idle_limit_ms = self.shared.config.read().timeout_secs * 1000;
         let mut timed_out = Vec::new();
         conns.for_each(&mut |id, conn, io| {
             if conn.client.meta.kill.load(Ordering::Acquire) {
+                io.close_now = true;
+            }
+            // Redis's `timeout`: idle normal clients are closed; blocked
+            // clients are governed by their own timeout instead.
+            let idle_ms =
+                now.saturating_sub(conn.client.meta.last_interaction_ms.load(Ordering::Relaxed));
+            if idle_limit_ms > 0 && conn.client.blocked.is_none() && idle_ms > idle_limit_ms {
                 io.close_now = true;
             }
             if let Some(b) = &conn.client.blocked {

@@ -333,3 +333,76 @@ pub fn wait_for_line(reader: impl Read, needle: &str, timeout: Duration) -> bool
     }
     false
 }
+
+/// A raw RESP connection that returns each reply's exact bytes, for
+/// byte-for-byte comparisons between servers.
+pub struct RespConn {
+    reader: BufReader<TcpStream>,
+}
+
+impl RespConn {
+    pub fn connect(port: u16) -> RespConn {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let stream = loop {
+            match TcpStream::connect(("127.0.0.1", port)) {
+                Ok(s) => break s,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(e) => panic!("connecting to 127.0.0.1:{port}: {e}"),
+            }
+        };
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        RespConn {
+            reader: BufReader::new(stream),
+        }
+    }
+
+    /// Sends one command and returns the raw bytes of its reply.
+    pub fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {
+        let mut req = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+            req.extend_from_slice(a);
+            req.extend_from_slice(b"\r\n");
+        }
+        self.reader
+            .get_mut()
+            .write_all(&req)
+            .expect("writing a command");
+        let mut out = Vec::new();
+        read_reply(&mut self.reader, &mut out);
+        out
+    }
+}
+
+/// Reads one RESP2/RESP3 reply, appending its raw bytes to `out`.
+pub fn read_reply(r: &mut BufReader<TcpStream>, out: &mut Vec<u8>) {
+    let mut line = Vec::new();
+    r.read_until(b'\n', &mut line).expect("reading a reply");
+    assert!(line.len() >= 3, "truncated reply {line:?}");
+    out.extend_from_slice(&line);
+    let head = line[0];
+    let n: i64 = std::str::from_utf8(&line[1..line.len() - 2])
+        .unwrap_or("0")
+        .parse()
+        .unwrap_or(0);
+    match head {
+        b'$' | b'=' | b'!' if n >= 0 => {
+            let mut body = vec![0; n as usize + 2];
+            r.read_exact(&mut body).expect("reading a bulk reply");
+            out.extend_from_slice(&body);
+        }
+        b'*' | b'~' | b'>' => {
+            for _ in 0..n.max(0) {
+                read_reply(r, out);
+            }
+        }
+        b'%' | b'|' => {
+            for _ in 0..n.max(0) * 2 {
+                read_reply(r, out);
+            }
+        }
+        _ => {}
+    }
+}

@@ -8,7 +8,7 @@ use crate::exec::{BlockRequest, ExecCtx, ERR_NOT_INT, ERR_SYNTAX};
 use crate::keyspace::Entry;
 use crate::reply::ReplyWriter;
 use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
-use crate::value::{ByteStr, Value};
+use crate::value::{itoa_buf, ByteStr, Value};
 
 /// The key holds another type (WRONGTYPE was not yet written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +26,7 @@ macro_rules! typed_access {
                 Some(Entry {
                     value: Value::$variant(v),
                     ..
-                }) => Ok(Some(&mut **v)),
+                }) => Ok(Some(std::borrow::BorrowMut::<$ty>::borrow_mut(v))),
                 Some(_) => Err(WrongType),
             }
         }
@@ -34,7 +34,7 @@ macro_rules! typed_access {
         /// The collection at `key`, created empty if missing.
         pub fn $create<'c>(ctx: &'c mut ExecCtx<'_>, key: &[u8]) -> Result<&'c mut $ty, WrongType> {
             if $get_mut(ctx, key)?.is_none() {
-                ctx.insert(key, Entry::new(Value::$variant(Box::default())));
+                ctx.insert(key, Entry::new(Value::$variant(Default::default())));
             }
             match $get_mut(ctx, key) {
                 Ok(Some(v)) => Ok(v),
@@ -60,7 +60,7 @@ macro_rules! typed_read {
                         ..
                     }),
                     out,
-                ) => Some((Some(&**v), out)),
+                ) => Some((Some(std::borrow::Borrow::<$ty>::borrow(v)), out)),
                 (Some(_), out) => {
                     out.error(crate::exec::WRONGTYPE);
                     None
@@ -94,20 +94,86 @@ pub fn remove_if_empty(ctx: &mut ExecCtx<'_>, key: &[u8]) {
     }
 }
 
-/// Parses a double like Redis's `getDoubleFromObject` (strtod, no spaces, no NaN).
+/// Parses a double like C's `strtod` over the whole argument: decimal,
+/// `inf`/`infinity`, or hexadecimal (`0x1.8p3`); no spaces, no NaN. Values
+/// that overflow become ±inf and ones that underflow become 0, as strtod
+/// returns them (Redis's range parsing, `zslParseRange`, accepts those).
+pub fn parse_f64_loose(arg: &[u8]) -> Option<f64> {
+    parse_strtod(arg).map(|(v, _)| v)
+}
+
+/// Parses a double like Redis's `getDoubleFromObject`: [`parse_f64_loose`]
+/// plus rejecting results strtod flags as out of range (overflow to ±inf
+/// from a finite literal, or underflow to zero from a nonzero one).
 pub fn parse_f64(arg: &[u8]) -> Option<f64> {
+    match parse_strtod(arg)? {
+        (_, true) => None,
+        (v, false) => Some(v),
+    }
+}
+
+/// (value, out of range).
+fn parse_strtod(arg: &[u8]) -> Option<(f64, bool)> {
     let s = std::str::from_utf8(arg).ok()?;
     if s.is_empty() || s.starts_with(|c: char| c.is_ascii_whitespace()) {
         return None;
     }
-    let lower = s.to_ascii_lowercase();
-    let body = lower.trim_start_matches(['+', '-']);
-    if body.starts_with("nan") {
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let lower = body.to_ascii_lowercase();
+    if lower.starts_with("nan") {
         return None;
     }
-    // strtod accepts "inf"/"infinity" but Rust also accepts them; both agree.
-    let v: f64 = s.parse().ok()?;
-    (!v.is_nan()).then_some(v)
+    if lower == "inf" || lower == "infinity" {
+        return Some((
+            if neg {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            },
+            false,
+        ));
+    }
+    let v = if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
+    } else {
+        if !body.starts_with(|c: char| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
+        body.parse::<f64>().ok()?
+    };
+    let nonzero_digits = body
+        .bytes()
+        .take_while(|c| !matches!(c, b'e' | b'E' | b'p' | b'P'))
+        .skip(if lower.starts_with("0x") { 2 } else { 0 })
+        .any(|c| c.is_ascii_alphanumeric() && c != b'0');
+    let out_of_range = v.is_infinite() || (v == 0.0 && nonzero_digits);
+    Some((if neg { -v } else { v }, out_of_range))
+}
+
+/// Hexadecimal float digits after `0x`: `h[.h][p[+-]d]`.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mant, exp) = match s.split_once('p') {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars() {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in frac.chars() {
+        v += c.to_digit(16)? as f64 * scale;
+        scale /= 16.0;
+    }
+    Some(v * 2f64.powi(exp))
 }
 
 /// Parses an integer like Redis's `getLongLongFromObject`.
@@ -145,6 +211,8 @@ pub fn block_on(ctx: &mut ExecCtx<'_>, keys: &[&[u8]], deadline_ms: u64) {
 /// Options of HSCAN/SSCAN/ZSCAN after the cursor.
 pub struct ScanArgs<'a> {
     pub pattern: Option<&'a [u8]>,
+    /// COUNT hint: table positions visited per call (Redis default 10).
+    pub count: usize,
 }
 
 /// Parses `<cursor> [MATCH pattern] [COUNT n]`; on error writes it and returns None.
@@ -160,6 +228,7 @@ pub fn parse_scan<'a>(out: &mut ReplyWriter, args: &[&'a [u8]]) -> Option<(u64, 
         }
     };
     let mut pattern = None;
+    let mut count = 10;
     let mut i = 1;
     while i < args.len() {
         let opt = args[i];
@@ -179,7 +248,7 @@ pub fn parse_scan<'a>(out: &mut ReplyWriter, args: &[&'a [u8]]) -> Option<(u64, 
                     out.error(ERR_SYNTAX);
                     return None;
                 }
-                Some(_) => {}
+                Some(n) => count = n as usize,
             }
         } else {
             out.error(ERR_SYNTAX);
@@ -187,15 +256,11 @@ pub fn parse_scan<'a>(out: &mut ReplyWriter, args: &[&'a [u8]]) -> Option<(u64, 
         }
         i += 2;
     }
-    Some((cursor, ScanArgs { pattern }))
+    Some((cursor, ScanArgs { pattern, count }))
 }
 
-/// Writes a scan reply that returns every element at once with cursor 0.
-///
-/// Redis does this for compact encodings; ringkv also does it for large
-/// ones (hashbrown offers no rehash-stable cursor), which satisfies SCAN's
-/// guarantees at the cost of one large reply.
-/// `items` yields groups (a field and its value, a member and its score)
+/// Writes a scan reply that returns every element at once with cursor 0,
+/// as Redis does for compact encodings. `items` yields groups (a field and its value, a member and its score)
 /// whose first element is matched against the pattern.
 pub fn write_scan_all<'i>(
     out: &mut ReplyWriter,
@@ -208,6 +273,49 @@ pub fn write_scan_all<'i>(
         .collect();
     out.array(2);
     out.bulk(b"0");
+    out.array(kept.len() * group);
+    for g in &kept {
+        for e in g {
+            out.bulk(e);
+        }
+    }
+}
+
+/// Writes one page of a scan over a dense table of `len` positions (the
+/// large encodings keep their entries in a dense array).
+///
+/// Positions are visited from the top down and the cursor is the position
+/// below which nothing has been visited yet. Removal moves the last entry
+/// into the hole and insertion appends, so an entry present for the whole
+/// scan never moves from the unvisited part into the visited part: SCAN's
+/// guarantee holds without a reverse-binary cursor.
+pub fn write_scan_page<'i>(
+    out: &mut ReplyWriter,
+    cursor: u64,
+    opts: &ScanArgs<'_>,
+    len: usize,
+    group: usize,
+    item_at: impl Fn(usize) -> Option<SmallVec<[std::borrow::Cow<'i, [u8]>; 2]>>,
+) {
+    let top = if cursor == 0 {
+        len
+    } else {
+        (cursor.min(len as u64)) as usize
+    };
+    let mut pos = top;
+    let mut kept = Vec::new();
+    let mut visited = 0;
+    while pos > 0 && visited < opts.count {
+        pos -= 1;
+        visited += 1;
+        if let Some(g) = item_at(pos) {
+            if opts.pattern.is_none_or(|p| glob_match(p, &g[0], false)) {
+                kept.push(g);
+            }
+        }
+    }
+    out.array(2);
+    out.bulk(itoa_buf::Buf::new().format(pos as i64));
     out.array(kept.len() * group);
     for g in &kept {
         for e in g {
@@ -321,11 +429,17 @@ pub fn glob_match(pat: &[u8], s: &[u8], nocase: bool) -> bool {
 
 /// Count argument of a random-pick command (HRANDFIELD/SRANDMEMBER/ZRANDMEMBER).
 pub fn parse_count(out: &mut ReplyWriter, arg: &[u8]) -> Option<i64> {
-    let n = parse_i64(arg);
-    if n.is_none() {
-        out.error(ERR_NOT_INT);
+    match parse_i64(arg) {
+        None => {
+            out.error(ERR_NOT_INT);
+            None
+        }
+        Some(i64::MIN) => {
+            out.error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+            None
+        }
+        n => n,
     }
-    n
 }
 
 /// Resolves Redis's inclusive `start..=end` range with negative indexes
@@ -364,6 +478,7 @@ pub(crate) mod testkit {
         pub prop: Propagation,
         pub proto: Protocol,
         pub in_multi: bool,
+        pub unblocked_rerun: bool,
         /// Block request of the last command.
         pub block: Option<BlockRequest>,
         /// Ready keys signalled by the last command.
@@ -378,6 +493,7 @@ pub(crate) mod testkit {
                 prop: Propagation::default(),
                 proto: Protocol::Resp2,
                 in_multi: false,
+                unblocked_rerun: false,
                 block: None,
                 ready: Vec::new(),
             }
@@ -405,6 +521,7 @@ pub(crate) mod testkit {
             let locks = Locks::for_command(&self.ks, spec, args);
             let mut ctx = ExecCtx::new(&self.ks, 0, &mut out, &self.stats, &mut self.prop, locks);
             ctx.in_multi = self.in_multi;
+            ctx.unblocked_rerun = self.unblocked_rerun;
             ctx.run(spec, args);
             self.block = ctx.block.take();
             self.ready = ctx.ready_keys.iter().map(|(_, k)| k.to_vec()).collect();
@@ -444,7 +561,68 @@ pub(crate) mod testkit {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    use super::testkit::Kit;
     use super::*;
+
+    /// Parses a scan reply into (cursor, elements).
+    fn scan_reply(reply: &str) -> (u64, Vec<String>) {
+        let lines: Vec<&str> = reply.split("\r\n").collect();
+        let cursor = lines[2].parse().unwrap();
+        let elems = lines[4..]
+            .iter()
+            .filter(|l| !l.starts_with('$') && !l.is_empty())
+            .map(|l| l.to_string())
+            .collect();
+        (cursor, elems)
+    }
+
+    /// Full scans of large collections under concurrent inserts and deletes
+    /// return every element present for the whole scan.
+    #[test]
+    fn scans_of_large_collections_keep_the_guarantee() {
+        for (add, scan, del, group) in [
+            ("SADD", "SSCAN", "SREM", 1),
+            ("HSET", "HSCAN", "HDEL", 2),
+            ("ZADD", "ZSCAN", "ZREM", 2),
+        ] {
+            let mut k = Kit::new();
+            let stable: Vec<String> = (0..600).map(|i| format!("s{i}")).collect();
+            let doomed: Vec<String> = (0..300).map(|i| format!("d{i}")).collect();
+            let add_cmd = |m: &str| match add {
+                "SADD" => format!("SADD k {m}"),
+                "HSET" => format!("HSET k {m} 1"),
+                _ => format!("ZADD k 1 {m}"),
+            };
+            // Doomed entries first: deleting them pulls entries from the end of
+            // the table to the front, which an ascending cursor would skip.
+            for m in doomed.iter().chain(&stable) {
+                k.run(&add_cmd(m));
+            }
+            let mut seen = std::collections::HashSet::new();
+            let mut cursor = 0;
+            let mut round = 0;
+            loop {
+                let (next, elems) = scan_reply(&k.run(&format!("{scan} k {cursor} COUNT 13")));
+                for e in elems.iter().step_by(group) {
+                    seen.insert(e.clone());
+                }
+                // Churn between calls: delete some, add new ones.
+                if let Some(d) = doomed.get(round) {
+                    k.run(&format!("{del} k {d}"));
+                }
+                k.run(&add_cmd(&format!("n{round}")));
+                round += 1;
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
+                assert!(round < 10_000, "{scan} did not terminate");
+            }
+            for m in &stable {
+                assert!(seen.contains(m), "{scan} missed {m}");
+            }
+        }
+    }
 
     #[test]
     fn glob_patterns() {
@@ -466,6 +644,18 @@ mod tests {
         assert_eq!(parse_f64(b"nan"), None);
         assert_eq!(parse_f64(b" 1"), None);
         assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"-0x1.8p1"), Some(-3.0));
+        assert_eq!(parse_f64(b"Infinity"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"1."), Some(1.0));
+        assert_eq!(parse_f64(b".5"), Some(0.5));
+        assert_eq!(parse_f64(b"1e"), None);
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"0e0"), Some(0.0));
+        assert_eq!(parse_f64(b"1e-310"), Some(1e-310));
+        assert_eq!(parse_f64_loose(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(parse_f64_loose(b"nan"), None);
         assert_eq!(parse_timeout(b"0", 5), Ok(0));
         assert_eq!(parse_timeout(b"0.5", 5), Ok(505));
         assert_eq!(parse_timeout(b"-1", 5), Err("ERR timeout is negative"));

@@ -8,7 +8,7 @@ use smallvec::smallvec;
 
 use super::coll::{
     hash_create, hash_mut, parse_count, parse_f64, parse_i64, parse_scan, read_hash,
-    remove_if_empty, write_scan_all,
+    remove_if_empty, write_scan_all, write_scan_page,
 };
 use crate::command::{spec, CommandFlags as F, CommandSpec, EngineFn};
 use crate::exec::{ExecCtx, ERR_NOT_INT, ERR_SYNTAX};
@@ -195,30 +195,28 @@ fn hincrby(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     ctx.out.int(new);
 }
 
-/// `current + incr` printed the way HINCRBYFLOAT prints it.
-// TODO(strings): swap for `crate::util::incr_by_float` (exact long double
-// arithmetic and "%.17Lf") once the strings branch lands; this one computes
-// in f64 and prints the shortest round-trip form, which can differ from
-// Redis in the last digits of long fractions.
+/// `current + incr` printed the way HINCRBYFLOAT prints it: Redis's long
+/// double arithmetic and "%.17Lf" (shared with INCRBYFLOAT), with the
+/// hash-specific error for a stored value that is not a number.
 fn incr_by_float(current: Option<&[u8]>, incr: &[u8]) -> Result<String, &'static str> {
-    let base = match current {
-        None => 0.0,
-        Some(c) => parse_f64(c).ok_or("ERR hash value is not a float")?,
-    };
-    let incr = parse_f64(incr).ok_or(crate::exec::ERR_NOT_FLOAT)?;
-    let sum = base + incr;
-    if !sum.is_finite() {
-        return Err("ERR increment would produce NaN or Infinity");
+    use crate::util::IncrFloatError;
+    if let Some(c) = current {
+        if crate::util::incr_by_float(Some(c), b"0") == Err(IncrFloatError::NotAFloat) {
+            return Err("ERR hash value is not a float");
+        }
     }
-    // Shortest round-trip form: what "%.17Lf" trimmed prints for most sums.
-    let s = format!("{sum}");
-    Ok(if s == "-0" { "0".to_string() } else { s })
+    crate::util::incr_by_float(current, incr).map_err(|e| match e {
+        IncrFloatError::NotAFloat => crate::exec::ERR_NOT_FLOAT,
+        IncrFloatError::NanOrInfinity => "ERR increment would produce NaN or Infinity",
+    })
 }
 
 fn hincrbyfloat(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let key = args[1];
-    if parse_f64(args[3]).is_none_or(|v| !v.is_finite()) {
-        return ctx.out.error(crate::exec::ERR_NOT_FLOAT);
+    match parse_f64(args[3]) {
+        None => return ctx.out.error(crate::exec::ERR_NOT_FLOAT),
+        Some(v) if !v.is_finite() => return ctx.out.error("ERR value is NaN or Infinity"),
+        Some(_) => {}
     }
     let result = match hash_mut(ctx, key) {
         Err(_) => return ctx.wrong_type(),
@@ -255,59 +253,79 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let Some((h, out)) = read_hash(ctx, args[1]) else {
         return;
     };
+    // Collections are never stored empty; treat one as missing regardless.
+    let h = h.filter(|c| !c.is_empty());
     let Some(count) = count else {
-        match h {
+        match h.and_then(|h| h.entry_at(rand::thread_rng().gen_range(0..h.len()))) {
+            Some((f, _)) => out.bulk(f),
             None => out.null(),
-            Some(h) => {
-                let i = rand::thread_rng().gen_range(0..h.len());
-                let (f, _) = h.iter().nth(i).expect("index below len");
-                out.bulk(f);
-            }
         }
         return;
     };
     let Some(h) = h else {
         return out.array(0);
     };
-    let pairs: Vec<(&[u8], &[u8])> = h.iter().collect();
+    let len = h.len();
+    let mut rng = rand::thread_rng();
     let picks: Vec<usize> = if count < 0 {
-        let mut rng = rand::thread_rng();
         (0..count.unsigned_abs())
-            .map(|_| rng.gen_range(0..pairs.len()))
+            .map(|_| rng.gen_range(0..len))
             .collect()
-    } else if count as usize >= pairs.len() {
-        (0..pairs.len()).collect()
+    } else if count as usize >= len {
+        (0..len).collect()
     } else {
-        sample(&mut rand::thread_rng(), pairs.len(), count as usize).into_vec()
+        sample(&mut rng, len, count as usize).into_vec()
+    };
+    // Listpack hashes are small: index them once instead of walking per pick.
+    let small: Vec<(&[u8], &[u8])> = match h {
+        crate::types::HashValue::Listpack(..) => h.iter().collect(),
+        crate::types::HashValue::Table(_) => Vec::new(),
+    };
+    let pair = |i: usize| match small.get(i) {
+        Some(p) => *p,
+        None => h.entry_at(i).expect("pick below len"),
     };
     if with_values && out.is_resp3() {
         out.array(picks.len());
         for i in picks {
+            let (f, v) = pair(i);
             out.array(2);
-            out.bulk(pairs[i].0);
-            out.bulk(pairs[i].1);
+            out.bulk(f);
+            out.bulk(v);
         }
     } else {
         out.array(picks.len() * if with_values { 2 } else { 1 });
         for i in picks {
-            out.bulk(pairs[i].0);
+            let (f, v) = pair(i);
+            out.bulk(f);
             if with_values {
-                out.bulk(pairs[i].1);
+                out.bulk(v);
             }
         }
     }
 }
 
 fn hscan(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    let Some((_, opts)) = parse_scan(ctx.out, &args[2..]) else {
+    let Some((cursor, opts)) = parse_scan(ctx.out, &args[2..]) else {
         return;
     };
-    if let Some((h, out)) = read_hash(ctx, args[1]) {
-        let items = h
-            .into_iter()
-            .flat_map(|h| h.iter())
-            .map(|(f, v)| smallvec![Cow::Borrowed(f), Cow::Borrowed(v)]);
-        write_scan_all(out, opts.pattern, 2, items);
+    let Some((h, out)) = read_hash(ctx, args[1]) else {
+        return;
+    };
+    match h {
+        Some(h) if !h.is_compact() => {
+            write_scan_page(out, cursor, &opts, h.len(), 2, |i| {
+                h.entry_at(i)
+                    .map(|(f, v)| smallvec![Cow::Borrowed(f), Cow::Borrowed(v)])
+            });
+        }
+        _ => {
+            let items = h
+                .into_iter()
+                .flat_map(|h| h.iter())
+                .map(|(f, v)| smallvec![Cow::Borrowed(f), Cow::Borrowed(v)]);
+            write_scan_all(out, opts.pattern, 2, items);
+        }
     }
 }
 
@@ -398,6 +416,11 @@ mod tests {
             "-ERR value is not a valid float\r\n"
         );
         assert_eq!(k.run("HINCRBYFLOAT h n 1e3"), "$3\r\n998\r\n");
+        assert_eq!(
+            k.run("HINCRBYFLOAT h n inf"),
+            "-ERR value is NaN or Infinity\r\n"
+        );
+        assert_eq!(k.run("HINCRBYFLOAT h n 0x10"), "$4\r\n1014\r\n");
     }
 
     #[test]

@@ -505,7 +505,9 @@ fn move_one(ctx: &mut ExecCtx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
 /// Looks `key` up for a pop: Some(true) if it holds a non-empty list,
 /// Some(false) if missing, None after replying WRONGTYPE.
 fn has_elements(ctx: &mut ExecCtx<'_>, key: &[u8]) -> Option<bool> {
+    let rerun = ctx.unblocked_rerun;
     match list_mut(ctx, key) {
+        Err(_) if rerun => Some(false),
         Err(_) => {
             ctx.wrong_type();
             None
@@ -848,6 +850,12 @@ mod tests {
         assert_eq!(k.propagated(), vec!["LPOP d 1".to_string()]);
         assert_eq!(k.run("BLMPOP 0 2 x d LEFT"), "");
         assert!(k.block.take().is_some());
+        k.run("SET s x");
+        assert!(k.run("BLPOP s 0").starts_with("-WRONGTYPE"));
+        k.unblocked_rerun = true;
+        assert_eq!(k.run("BLPOP s 0"), "");
+        assert!(k.block.take().is_some());
+        k.unblocked_rerun = false;
         k.in_multi = true;
         assert_eq!(k.run("BLPOP a 0"), "*-1\r\n");
         assert_eq!(k.run("BLMOVE a b LEFT LEFT 0"), "$-1\r\n");

@@ -11,7 +11,7 @@ use crate::command::{spec, CommandFlags as F, CommandSpec, EngineFn};
 use crate::exec::{ExecCtx, ERR_NOT_INT, ERR_SYNTAX, WRONGTYPE};
 use crate::keyspace::{Entry, NO_EXPIRY};
 use crate::reply::ReplyWriter;
-use crate::value::{itoa_buf, ByteStr, Value};
+use crate::value::{itoa_buf, mark_raw, ByteStr, Value};
 
 /// Redis's default `proto-max-bulk-len`: the largest string APPEND/SETRANGE may build.
 pub const STRING_BYTES_MAX: usize = 512 * 1024 * 1024;
@@ -46,6 +46,7 @@ pub static COMMANDS: &[CommandSpec<EngineFn>] = &[
     spec("incrbyfloat", 3, RWF, 1, 1, 1, "string", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0", incrbyfloat),
     spec("getrange", 4, RO, 1, 1, 1, "string", "Returns a substring of the string stored at a key.", "2.4.0", getrange),
     spec("substr", 4, RO, 1, 1, 1, "string", "Returns a substring from a string value.", "1.0.0", getrange),
+    spec("lcs", -3, RO, 1, 2, 1, "string", "Finds the longest common substring.", "7.0.0", lcs),
     spec("setrange", 4, RW, 1, 1, 1, "string", "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0", setrange),
 ];
 
@@ -318,17 +319,20 @@ fn wrong_arg_count(ctx: &mut ExecCtx<'_>, name: &str) {
 }
 
 fn mset(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    if args.len() % 2 == 0 {
+    if args.len() & 1 == 0 {
         return wrong_arg_count(ctx, "mset");
     }
     for pair in args[1..].chunks_exact(2) {
+        // Like Redis's setKey lookup: an expired old value is deleted (and
+        // the DEL propagated) before the new one is stored.
+        ctx.expire_if_needed(pair[0]);
         ctx.insert(pair[0], Entry::new(Value::string(pair[1])));
     }
     ctx.out.ok();
 }
 
 fn msetnx(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
-    if args.len() % 2 == 0 {
+    if args.len() & 1 == 0 {
         return wrong_arg_count(ctx, "msetnx");
     }
     if args[1..].iter().step_by(2).any(|k| ctx.peek(k).is_some()) {
@@ -464,11 +468,15 @@ fn append(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     }
     if let Some(e) = ctx.get_mut(key) {
         match &mut e.value {
-            Value::Str(s) => s.extend_from_slice(tail),
+            Value::Str(s) => {
+                s.extend_from_slice(tail);
+                mark_raw(s);
+            }
             v => {
                 let mut b = itoa_buf::Buf::new();
                 let mut s = ByteStr::from_slice(v.as_bytes(&mut b).unwrap_or_default());
                 s.extend_from_slice(tail);
+                mark_raw(&mut s);
                 *v = Value::Str(s);
             }
         }
@@ -622,6 +630,7 @@ fn setrange(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         s.resize(offset + patch.len(), 0);
     }
     s[offset..offset + patch.len()].copy_from_slice(patch);
+    mark_raw(&mut s);
     let len = s.len();
     ctx.insert(
         key,
@@ -631,6 +640,146 @@ fn setrange(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         },
     );
     ctx.out.int(len as i64);
+}
+
+/// Reads a string for LCS: "" if missing, None if another type.
+fn lcs_operand(ctx: &mut ExecCtx<'_>, key: &[u8]) -> Option<ByteStr> {
+    let mut b = itoa_buf::Buf::new();
+    match ctx.get(key) {
+        None => Some(ByteStr::new()),
+        Some(e) => e.value.as_bytes(&mut b).map(ByteStr::from_slice),
+    }
+}
+
+/// Redis 7.0's LCS: the classic dynamic-programming table, then a walk back
+/// from its corner that emits the string or the matching ranges (last
+/// match first), exactly in Redis's order.
+fn lcs(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
+    let (Some(a), Some(b)) = (lcs_operand(ctx, args[1]), lcs_operand(ctx, args[2])) else {
+        ctx.out
+            .error("ERR The specified keys must contain string values");
+        return;
+    };
+    let (mut get_len, mut get_idx, mut with_match_len) = (false, false, false);
+    let mut min_match_len: i64 = 0;
+    let mut j = 3;
+    while j < args.len() {
+        let opt = args[j];
+        if opt.eq_ignore_ascii_case(b"idx") {
+            get_idx = true;
+        } else if opt.eq_ignore_ascii_case(b"len") {
+            get_len = true;
+        } else if opt.eq_ignore_ascii_case(b"withmatchlen") {
+            with_match_len = true;
+        } else if opt.eq_ignore_ascii_case(b"minmatchlen") && j + 1 < args.len() {
+            match parse_i64(args[j + 1]) {
+                Some(v) => min_match_len = v.max(0),
+                None => return ctx.out.error(ERR_NOT_INT),
+            }
+            j += 1;
+        } else {
+            return ctx.out.error(ERR_SYNTAX);
+        }
+        j += 1;
+    }
+    if get_idx && get_len {
+        ctx.out
+            .error("ERR If you want both the length and indexes, please just use IDX.");
+        return;
+    }
+    let (alen, blen) = (a.len(), b.len());
+    let cells = (alen as u64 + 1) * (blen as u64 + 1);
+    if cells * 4 > STRING_BYTES_MAX as u64 {
+        ctx.out
+            .error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+        return;
+    }
+    let mut table: Vec<u32> = Vec::new();
+    if table.try_reserve_exact(cells as usize).is_err() {
+        ctx.out
+            .error("ERR Insufficient memory, failed allocating transient memory for LCS");
+        return;
+    }
+    table.resize(cells as usize, 0);
+    let at = |i: usize, j: usize| i * (blen + 1) + j;
+    for i in 1..=alen {
+        for j in 1..=blen {
+            table[at(i, j)] = if a[i - 1] == b[j - 1] {
+                table[at(i - 1, j - 1)] + 1
+            } else {
+                table[at(i - 1, j)].max(table[at(i, j - 1)])
+            };
+        }
+    }
+    let total = table[at(alen, blen)] as usize;
+    if get_len && !get_idx {
+        ctx.out.int(total as i64);
+        return;
+    }
+    // Walk back from the corner, collecting the string and the ranges.
+    let mut result = vec![0u8; total];
+    let mut ranges: Vec<[usize; 4]> = Vec::new();
+    let (mut i, mut j, mut idx) = (alen, blen, total);
+    // `a_start == alen` means "no range open".
+    let (mut a_start, mut a_end, mut b_start, mut b_end) = (alen, 0, 0, 0);
+    while i > 0 && j > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[j - 1] {
+            result[idx - 1] = a[i - 1];
+            if a_start == alen {
+                (a_start, a_end, b_start, b_end) = (i - 1, i - 1, j - 1, j - 1);
+            } else if a_start == i && b_start == j {
+                a_start -= 1;
+                b_start -= 1;
+            } else {
+                emit = true;
+            }
+            if a_start == 0 || b_start == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            j -= 1;
+        } else {
+            if table[at(i - 1, j)] > table[at(i, j - 1)] {
+                i -= 1;
+            } else {
+                j -= 1;
+            }
+            if a_start != alen {
+                emit = true;
+            }
+        }
+        if emit {
+            let match_len = (a_end - a_start + 1) as i64;
+            if min_match_len == 0 || match_len >= min_match_len {
+                ranges.push([a_start, a_end, b_start, b_end]);
+            }
+            a_start = alen;
+        }
+    }
+    if !get_idx {
+        ctx.out.bulk(&result);
+        return;
+    }
+    let out = &mut *ctx.out;
+    out.map(2);
+    out.bulk(b"matches");
+    out.array(ranges.len());
+    for [a0, a1, b0, b1] in ranges {
+        out.array(2 + usize::from(with_match_len));
+        out.array(2);
+        out.int(a0 as i64);
+        out.int(a1 as i64);
+        out.array(2);
+        out.int(b0 as i64);
+        out.int(b1 as i64);
+        if with_match_len {
+            out.int((a1 - a0 + 1) as i64);
+        }
+    }
+    out.bulk(b"len");
+    out.int(total as i64);
 }
 
 #[cfg(test)]

@@ -104,6 +104,12 @@ pub fn check_rdb(data: &[u8], now_ms: u64) -> CheckReport {
     report
 }
 
+/// Reads and checks the file at `path` (`ringkv check-rdb FILE`).
+pub fn check_rdb_file(path: &std::path::Path, now_ms: u64) -> std::io::Result<CheckReport> {
+    let data = std::fs::read(path)?;
+    Ok(check_rdb(&data, now_ms))
+}
+
 fn error_of(e: &RdbError, last_key: Option<String>) -> CheckError {
     CheckError {
         offset: e.offset(),
@@ -190,8 +196,7 @@ mod tests {
         let mut set = SetValue::new();
         set.insert(b"1");
         set.insert(b"2");
-        w.write_entry(b"s", &Entry::new(Value::Set(Box::new(set))))
-            .unwrap();
+        w.write_entry(b"s", &Entry::new(Value::Set(set))).unwrap();
         w.select_db(3, 1, 0).unwrap();
         w.write_entry(b"b", &Entry::new(Value::string(b"hello")))
             .unwrap();

@@ -16,6 +16,7 @@ use crate::rdb::listpack::{ListpackReader, LpEntry};
 use crate::rdb::string::{ENC_INT16, ENC_INT32, ENC_INT8, ENC_LZF};
 use crate::rdb::ziplist::ZiplistReader;
 use crate::rdb::{lzf, opcode, rdb_type, zipmap, RDB_VERSION_MAX_READ};
+use crate::rdb::{QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
 use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
 use crate::value::{itoa_buf, Value};
 
@@ -350,195 +351,23 @@ impl<'a> RdbReader<'a> {
                 let s = self.string("string value")?;
                 return Ok(Some(Value::string(&s)));
             }
-            rdb_type::LIST => {
-                let n = self.count("list length", 1)?;
-                let mut list = ListValue::new();
-                for _ in 0..n {
-                    list.push_back(&self.string("list element")?);
-                }
-                Value::List(Box::new(list))
-            }
-            rdb_type::SET => {
-                let n = self.count("set size", 1)?;
-                let mut set = SetValue::new();
-                for _ in 0..n {
-                    let at = self.pos;
-                    if !set.insert(&self.string("set member")?) {
-                        return Err(self.corrupt_at(at, "duplicate set member"));
-                    }
-                }
-                Value::Set(Box::new(set))
-            }
-            rdb_type::ZSET | rdb_type::ZSET_2 => {
-                let n = self.count("sorted set size", if t == rdb_type::ZSET { 2 } else { 9 })?;
-                let mut zset = ZSetValue::new();
-                for _ in 0..n {
-                    let at = self.pos;
-                    let member = self.string("sorted set member")?;
-                    let score = if t == rdb_type::ZSET {
-                        self.text_double()?
-                    } else {
-                        self.binary_double()?
-                    };
-                    if score.is_nan() {
-                        return Err(self.corrupt_at(at, "sorted set with NaN score"));
-                    }
-                    if !zset.insert(&member, score) {
-                        return Err(self.corrupt_at(at, "duplicate sorted set member"));
-                    }
-                }
-                Value::ZSet(Box::new(zset))
-            }
-            rdb_type::HASH => {
-                let n = self.count("hash size", 2)?;
-                let mut hash = HashValue::new();
-                for _ in 0..n {
-                    let at = self.pos;
-                    let field = self.string("hash field")?;
-                    let value = self.string("hash value")?;
-                    if !hash.insert(&field, &value) {
-                        return Err(self.corrupt_at(at, "duplicate hash field"));
-                    }
-                }
-                Value::Hash(Box::new(hash))
-            }
-            rdb_type::HASH_ZIPMAP => {
-                let (at, blob) = self.blob("zipmap")?;
-                let pairs = zipmap::read_pairs(&blob).map_err(|e| blob_err(at, e))?;
-                let mut hash = HashValue::new();
-                for (f, v) in pairs {
-                    if !hash.insert(f, v) {
-                        return Err(self.corrupt_at(at, "duplicate hash field in zipmap"));
-                    }
-                }
-                Value::Hash(Box::new(hash))
-            }
-            rdb_type::LIST_ZIPLIST => {
-                let (at, blob) = self.blob("ziplist")?;
-                let mut list = ListValue::new();
-                each_ziplist(&blob, at, |e| {
-                    list.push_back(e);
-                    Ok(())
-                })?;
-                Value::List(Box::new(list))
-            }
-            rdb_type::SET_INTSET => {
-                let (at, blob) = self.blob("intset")?;
-                let ints = Intset::parse(&blob).map_err(|e| blob_err(at, e))?;
-                let mut set = SetValue::new();
-                let mut buf = itoa_buf::Buf::new();
-                for v in ints.iter() {
-                    set.insert(buf.format(v));
-                }
-                Value::Set(Box::new(set))
-            }
-            rdb_type::SET_LISTPACK => {
-                let (at, blob) = self.blob("set listpack")?;
-                let mut set = SetValue::new();
-                each_listpack(&blob, at, |e| {
-                    if set.insert(e) {
-                        Ok(())
-                    } else {
-                        Err(BlobError::new(0, "duplicate set member"))
-                    }
-                })?;
-                Value::Set(Box::new(set))
-            }
-            rdb_type::ZSET_ZIPLIST | rdb_type::ZSET_LISTPACK => {
-                let (at, blob) = self.blob("sorted set blob")?;
-                let mut zset = ZSetValue::new();
-                let mut member: Option<Vec<u8>> = None;
-                let mut add = |e: &[u8]| match member.take() {
-                    None => {
-                        member = Some(e.to_vec());
-                        Ok(())
-                    }
-                    Some(m) => {
-                        let score = parse_score(e)?;
-                        if zset.insert(&m, score) {
-                            Ok(())
-                        } else {
-                            Err(BlobError::new(0, "duplicate sorted set member"))
-                        }
-                    }
-                };
-                if t == rdb_type::ZSET_ZIPLIST {
-                    each_ziplist(&blob, at, &mut add)?;
-                } else {
-                    each_listpack(&blob, at, &mut add)?;
-                }
-                if member.is_some() {
-                    return Err(self.corrupt_at(at, "sorted set blob has a member without a score"));
-                }
-                Value::ZSet(Box::new(zset))
-            }
-            rdb_type::HASH_ZIPLIST | rdb_type::HASH_LISTPACK => {
-                let (at, blob) = self.blob("hash blob")?;
-                let mut hash = HashValue::new();
-                let mut field: Option<Vec<u8>> = None;
-                let mut add = |e: &[u8]| match field.take() {
-                    None => {
-                        field = Some(e.to_vec());
-                        Ok(())
-                    }
-                    Some(f) => {
-                        if hash.insert(&f, e) {
-                            Ok(())
-                        } else {
-                            Err(BlobError::new(0, "duplicate hash field"))
-                        }
-                    }
-                };
-                if t == rdb_type::HASH_ZIPLIST {
-                    each_ziplist(&blob, at, &mut add)?;
-                } else {
-                    each_listpack(&blob, at, &mut add)?;
-                }
-                if field.is_some() {
-                    return Err(self.corrupt_at(at, "hash blob has a field without a value"));
-                }
-                Value::Hash(Box::new(hash))
-            }
-            rdb_type::LIST_QUICKLIST | rdb_type::LIST_QUICKLIST_2 => {
-                let min_node_bytes = if t == rdb_type::LIST_QUICKLIST { 1 } else { 2 };
-                let nodes = self.count("quicklist node count", min_node_bytes)?;
-                let mut list = ListValue::new();
-                for _ in 0..nodes {
-                    let container = if t == rdb_type::LIST_QUICKLIST_2 {
-                        self.len("quicklist container")?
-                    } else {
-                        crate::rdb::encoder::QUICKLIST_NODE_PACKED
-                    };
-                    match container {
-                        crate::rdb::encoder::QUICKLIST_NODE_PLAIN => {
-                            list.push_back(&self.string("quicklist plain node")?);
-                        }
-                        crate::rdb::encoder::QUICKLIST_NODE_PACKED => {
-                            let (at, blob) = self.blob("quicklist node")?;
-                            let push = |e: &[u8]| {
-                                list.push_back(e);
-                                Ok(())
-                            };
-                            if t == rdb_type::LIST_QUICKLIST {
-                                each_ziplist(&blob, at, push)?;
-                            } else {
-                                each_listpack(&blob, at, push)?;
-                            }
-                        }
-                        _ => {
-                            return Err(
-                                self.corrupt_at(self.pos, "unknown quicklist container type")
-                            )
-                        }
-                    }
-                }
-                Value::List(Box::new(list))
-            }
+            rdb_type::LIST => self.read_list_plain()?,
+            rdb_type::SET => self.read_set_plain()?,
+            rdb_type::ZSET | rdb_type::ZSET_2 => self.read_zset_plain(t)?,
+            rdb_type::HASH => self.read_hash_plain()?,
+            rdb_type::HASH_ZIPMAP => self.read_hash_zipmap()?,
+            rdb_type::LIST_ZIPLIST => self.read_list_ziplist()?,
+            rdb_type::SET_INTSET => self.read_set_intset()?,
+            rdb_type::SET_LISTPACK => self.read_set_listpack()?,
+            rdb_type::ZSET_ZIPLIST | rdb_type::ZSET_LISTPACK => self.read_zset_packed(t)?,
+            rdb_type::HASH_ZIPLIST | rdb_type::HASH_LISTPACK => self.read_hash_packed(t)?,
+            rdb_type::LIST_QUICKLIST | rdb_type::LIST_QUICKLIST_2 => self.read_list_quicklist(t)?,
             rdb_type::STREAM_LISTPACKS
             | rdb_type::STREAM_LISTPACKS_2
             | rdb_type::STREAM_LISTPACKS_3
             | rdb_type::MODULE_PRE_GA
-            | rdb_type::MODULE_2 => {
+            | rdb_type::MODULE_2
+            | rdb_type::HASH_METADATA_PRE_GA..=rdb_type::HASH_LISTPACK_EX => {
                 return Err(RdbError::UnsupportedType {
                     offset: offset as u64,
                     key: show_key(key),
@@ -549,11 +378,203 @@ impl<'a> RdbReader<'a> {
             _ => {
                 return Err(RdbError::UnknownType {
                     offset: offset as u64,
+                    key: show_key(key),
                     byte: t,
                 })
             }
         };
         Ok((value.element_count() > 0).then_some(value))
+    }
+
+    fn read_list_plain(&mut self) -> Result<Value, RdbError> {
+        let n = self.count("list length", 1)?;
+        let mut list = ListValue::new();
+        for _ in 0..n {
+            list.push_back(&self.string("list element")?);
+        }
+        Ok(Value::List(Box::new(list)))
+    }
+
+    fn read_set_plain(&mut self) -> Result<Value, RdbError> {
+        let n = self.count("set size", 1)?;
+        let mut set = SetValue::new();
+        for _ in 0..n {
+            let at = self.pos;
+            if !set.insert(&self.string("set member")?) {
+                return Err(self.corrupt_at(at, "duplicate set member"));
+            }
+        }
+        Ok(Value::Set(set))
+    }
+
+    fn read_zset_plain(&mut self, t: u8) -> Result<Value, RdbError> {
+        let n = self.count("sorted set size", if t == rdb_type::ZSET { 2 } else { 9 })?;
+        let mut zset = ZSetValue::new();
+        for _ in 0..n {
+            let at = self.pos;
+            let member = self.string("sorted set member")?;
+            let score = if t == rdb_type::ZSET {
+                self.text_double()?
+            } else {
+                self.binary_double()?
+            };
+            if score.is_nan() {
+                return Err(self.corrupt_at(at, "sorted set with NaN score"));
+            }
+            if !zset.insert(&member, score) {
+                return Err(self.corrupt_at(at, "duplicate sorted set member"));
+            }
+        }
+        Ok(Value::ZSet(zset))
+    }
+
+    fn read_hash_plain(&mut self) -> Result<Value, RdbError> {
+        let n = self.count("hash size", 2)?;
+        let mut hash = HashValue::new();
+        for _ in 0..n {
+            let at = self.pos;
+            let field = self.string("hash field")?;
+            let value = self.string("hash value")?;
+            if !hash.insert(&field, &value) {
+                return Err(self.corrupt_at(at, "duplicate hash field"));
+            }
+        }
+        Ok(Value::Hash(hash))
+    }
+
+    fn read_hash_zipmap(&mut self) -> Result<Value, RdbError> {
+        let (at, blob) = self.blob("zipmap")?;
+        let pairs = zipmap::read_pairs(&blob).map_err(|e| blob_err(at, e))?;
+        let mut hash = HashValue::new();
+        for (f, v) in pairs {
+            if !hash.insert(f, v) {
+                return Err(self.corrupt_at(at, "duplicate hash field in zipmap"));
+            }
+        }
+        Ok(Value::Hash(hash))
+    }
+
+    fn read_list_ziplist(&mut self) -> Result<Value, RdbError> {
+        let (at, blob) = self.blob("ziplist")?;
+        let mut list = ListValue::new();
+        each_ziplist(&blob, at, |e| {
+            list.push_back(e);
+            Ok(())
+        })?;
+        Ok(Value::List(Box::new(list)))
+    }
+
+    fn read_set_intset(&mut self) -> Result<Value, RdbError> {
+        let (at, blob) = self.blob("intset")?;
+        let ints = Intset::parse(&blob).map_err(|e| blob_err(at, e))?;
+        let mut set = SetValue::new();
+        let mut buf = itoa_buf::Buf::new();
+        for v in ints.iter() {
+            set.insert(buf.format(v));
+        }
+        Ok(Value::Set(set))
+    }
+
+    fn read_set_listpack(&mut self) -> Result<Value, RdbError> {
+        let (at, blob) = self.blob("set listpack")?;
+        let mut set = SetValue::new();
+        each_listpack(&blob, at, |e| {
+            if set.insert(e) {
+                Ok(())
+            } else {
+                Err(BlobError::new(0, "duplicate set member"))
+            }
+        })?;
+        Ok(Value::Set(set))
+    }
+
+    fn read_zset_packed(&mut self, t: u8) -> Result<Value, RdbError> {
+        let (at, blob) = self.blob("sorted set blob")?;
+        let mut zset = ZSetValue::new();
+        let mut member: Option<Vec<u8>> = None;
+        let mut add = |e: &[u8]| match member.take() {
+            None => {
+                member = Some(e.to_vec());
+                Ok(())
+            }
+            Some(m) => {
+                let score = parse_score(e)?;
+                if zset.insert(&m, score) {
+                    Ok(())
+                } else {
+                    Err(BlobError::new(0, "duplicate sorted set member"))
+                }
+            }
+        };
+        if t == rdb_type::ZSET_ZIPLIST {
+            each_ziplist(&blob, at, &mut add)?;
+        } else {
+            each_listpack(&blob, at, &mut add)?;
+        }
+        if member.is_some() {
+            return Err(self.corrupt_at(at, "sorted set blob has a member without a score"));
+        }
+        Ok(Value::ZSet(zset))
+    }
+
+    fn read_hash_packed(&mut self, t: u8) -> Result<Value, RdbError> {
+        let (at, blob) = self.blob("hash blob")?;
+        let mut hash = HashValue::new();
+        let mut field: Option<Vec<u8>> = None;
+        let mut add = |e: &[u8]| match field.take() {
+            None => {
+                field = Some(e.to_vec());
+                Ok(())
+            }
+            Some(f) => {
+                if hash.insert(&f, e) {
+                    Ok(())
+                } else {
+                    Err(BlobError::new(0, "duplicate hash field"))
+                }
+            }
+        };
+        if t == rdb_type::HASH_ZIPLIST {
+            each_ziplist(&blob, at, &mut add)?;
+        } else {
+            each_listpack(&blob, at, &mut add)?;
+        }
+        if field.is_some() {
+            return Err(self.corrupt_at(at, "hash blob has a field without a value"));
+        }
+        Ok(Value::Hash(hash))
+    }
+
+    fn read_list_quicklist(&mut self, t: u8) -> Result<Value, RdbError> {
+        let min_node_bytes = if t == rdb_type::LIST_QUICKLIST { 1 } else { 2 };
+        let nodes = self.count("quicklist node count", min_node_bytes)?;
+        let mut list = ListValue::new();
+        for _ in 0..nodes {
+            let container = if t == rdb_type::LIST_QUICKLIST_2 {
+                self.len("quicklist container")?
+            } else {
+                QUICKLIST_NODE_PACKED
+            };
+            match container {
+                QUICKLIST_NODE_PLAIN => {
+                    list.push_back(&self.string("quicklist plain node")?);
+                }
+                QUICKLIST_NODE_PACKED => {
+                    let (at, blob) = self.blob("quicklist node")?;
+                    let push = |e: &[u8]| {
+                        list.push_back(e);
+                        Ok(())
+                    };
+                    if t == rdb_type::LIST_QUICKLIST {
+                        each_ziplist(&blob, at, push)?;
+                    } else {
+                        each_listpack(&blob, at, push)?;
+                    }
+                }
+                _ => return Err(self.corrupt_at(self.pos, "unknown quicklist container type")),
+            }
+        }
+        Ok(Value::List(Box::new(list)))
     }
 
     // ---- primitives ----

@@ -17,18 +17,16 @@ use crate::rdb::string::{
     int_encodable, push_int_encoding, push_len, ENCODED, ENC_LZF, LZF_MIN_LEN,
 };
 use crate::rdb::{opcode, rdb_type, RDB_VERSION_WRITTEN, REDIS_VER_COMPAT};
+use crate::rdb::{QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
 use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
 use crate::util::{format_double_g17, parse_canonical_i64};
 use crate::value::Value;
 
 /// Elements at least this large get a quicklist node of their own stored
-/// as a PLAIN node (Redis's `packed_threshold`, 1 GB).
-const QUICKLIST_PLAIN_THRESHOLD_BYTES: usize = 1 << 30;
+/// as a PLAIN node (Redis's `packed_threshold`, 1 GB by default).
+pub const QUICKLIST_PACKED_THRESHOLD_BYTES_DEFAULT: usize = 1 << 30;
 /// Size cap of a quicklist node when the fill is a count (`SIZE_SAFETY_LIMIT`).
 const QUICKLIST_SAFETY_LIMIT_BYTES: usize = 8192;
-/// Quicklist container tags in QUICKLIST_2 nodes.
-pub const QUICKLIST_NODE_PLAIN: u64 = 1;
-pub const QUICKLIST_NODE_PACKED: u64 = 2;
 /// Listpacks beyond this size are never produced (Redis's
 /// `LISTPACK_MAX_SAFETY_SIZE`); such collections use the plain encoding.
 const LISTPACK_MAX_SAFETY_SIZE_BYTES: usize = 1 << 30;
@@ -45,6 +43,9 @@ pub struct EncodingThresholds {
     /// `list-max-listpack-size`: negative = node size class (-2 = 8 KB),
     /// positive = elements per node.
     pub list_max_listpack_size: i64,
+    /// Elements at least this large are written as PLAIN quicklist nodes
+    /// (Redis's `DEBUG QUICKLIST-PACKED-THRESHOLD`).
+    pub quicklist_packed_threshold_bytes: usize,
 }
 
 impl Default for EncodingThresholds {
@@ -56,21 +57,27 @@ impl Default for EncodingThresholds {
             zset_max_listpack_value: 64,
             set_max_intset_entries: 512,
             list_max_listpack_size: -2,
+            quicklist_packed_threshold_bytes: QUICKLIST_PACKED_THRESHOLD_BYTES_DEFAULT,
         }
     }
 }
 
 impl EncodingThresholds {
-    /// (bytes per node, elements per node) for quicklist chunking.
-    fn quicklist_node_limits(&self) -> (usize, usize) {
-        match self.list_max_listpack_size {
+    /// (bytes per node, elements per node, plain threshold) for quicklist
+    /// chunking.
+    fn quicklist_node_limits(&self) -> (usize, usize, usize) {
+        // A packed node is a listpack, whose size field is a u32.
+        const LISTPACK_SIZE_MAX: usize = u32::MAX as usize - 64;
+        let plain = self.quicklist_packed_threshold_bytes.min(LISTPACK_SIZE_MAX);
+        let (bytes, count) = match self.list_max_listpack_size {
             fill if fill < 0 => {
                 let class = (-fill).min(5) as u32;
                 (4096 << (class - 1), usize::MAX)
             }
             0 => (QUICKLIST_SAFETY_LIMIT_BYTES, 1),
             fill => (QUICKLIST_SAFETY_LIMIT_BYTES, fill as usize),
-        }
+        };
+        (bytes, count, plain)
     }
 }
 
@@ -140,6 +147,9 @@ pub struct RdbWriter<W: Write> {
     compressed: Vec<u8>,
     keys_written: u64,
     last_db: Option<u32>,
+    /// Segment mode (the snapshot engine): keys only, no magic, no EOF;
+    /// the bytes are spliced into a file later with `write_segment`.
+    segment: bool,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -158,10 +168,61 @@ impl<W: Write> RdbWriter<W> {
             compressed: Vec::new(),
             keys_written: 0,
             last_db: None,
+            segment: false,
         };
         let magic = format!("REDIS{RDB_VERSION_WRITTEN:04}");
         w.sink.put(magic.as_bytes())?;
         Ok(w)
+    }
+
+    /// A writer for a segment of keys (no magic, no trailer): the snapshot
+    /// engine encodes each slot's keys into one, then splices the bytes into
+    /// the file with [`RdbWriter::write_segment`], which checksums them.
+    pub fn new_segment(out: W, opts: RdbWriteOptions) -> RdbWriter<W> {
+        RdbWriter {
+            sink: Sink {
+                out,
+                crc: Crc64::new(),
+                bytes_written: 0,
+            },
+            opts,
+            lzf: Compressor::new(),
+            header: Vec::with_capacity(32),
+            blob: Vec::new(),
+            compressed: Vec::new(),
+            keys_written: 0,
+            last_db: None,
+            segment: true,
+        }
+    }
+
+    pub fn options(&self) -> RdbWriteOptions {
+        self.opts
+    }
+
+    /// Appends bytes a segment writer produced (holding `keys` keys) to
+    /// this file, through the checksum.
+    pub fn write_segment(&mut self, bytes: &[u8], keys: u64) -> io::Result<()> {
+        debug_assert!(self.last_db.is_some(), "select a database before keys");
+        self.sink.put(bytes)?;
+        self.keys_written += keys;
+        Ok(())
+    }
+
+    /// Switches to database `db` in any order (the snapshot engine walks
+    /// slots, so databases repeat; Redis's loader accepts repeated
+    /// SELECTDB). `resize` writes a RESIZEDB hint, given the first time.
+    pub fn switch_db(&mut self, db: u32, resize: Option<(u64, u64)>) -> io::Result<()> {
+        self.last_db = Some(db);
+        self.header.clear();
+        self.header.push(opcode::SELECTDB);
+        push_len(&mut self.header, u64::from(db));
+        if let Some((db_size, expires_size)) = resize {
+            self.header.push(opcode::RESIZEDB);
+            push_len(&mut self.header, db_size);
+            push_len(&mut self.header, expires_size);
+        }
+        self.flush_header()
     }
 
     pub fn bytes_written(&self) -> u64 {
@@ -191,13 +252,9 @@ impl<W: Write> RdbWriter<W> {
         self.write_aux(b"ringkv-ver", env!("CARGO_PKG_VERSION").as_bytes())
     }
 
-    /// Starts database `db` (ascending, each once; skip empty databases, as
-    /// Redis does). The sizes are RESIZEDB hints for the loader.
+    /// Starts database `db` with its RESIZEDB hint (key count and keys with
+    /// an expiry), as Redis writes each non-empty database once, ascending.
     pub fn select_db(&mut self, db: u32, db_size: u64, expires_size: u64) -> io::Result<()> {
-        debug_assert!(
-            self.last_db.is_none_or(|last| db > last),
-            "databases ascend"
-        );
         self.last_db = Some(db);
         self.header.clear();
         self.header.push(opcode::SELECTDB);
@@ -210,7 +267,10 @@ impl<W: Write> RdbWriter<W> {
 
     /// Writes one key of the current database.
     pub fn write_entry(&mut self, key: &[u8], entry: &Entry) -> io::Result<()> {
-        debug_assert!(self.last_db.is_some(), "select_db before write_entry");
+        debug_assert!(
+            self.segment || self.last_db.is_some(),
+            "select_db before write_entry"
+        );
         if entry.has_expiry() {
             self.header.clear();
             self.header.push(opcode::EXPIRETIME_MS);
@@ -394,7 +454,10 @@ impl<W: Write> RdbWriter<W> {
             let mut lp = ListpackBuilder::begin(&mut self.blob);
             for (member, score) in zset.iter() {
                 lp.push(&mut self.blob, member);
-                lp.push(&mut self.blob, format_double_g17(score).as_bytes());
+                match integral_score(score) {
+                    Some(i) => lp.push_int(&mut self.blob, i),
+                    None => lp.push(&mut self.blob, format_double_g17(score).as_bytes()),
+                }
             }
             let size = lp.finish(&mut self.blob);
             if size <= LISTPACK_MAX_SAFETY_SIZE_BYTES {
@@ -447,6 +510,25 @@ impl<W: Write> RdbWriter<W> {
     }
 }
 
+/// The integer a listpack score is stored as when it is integral and
+/// within ±2^52 (so exact). -0 becomes 0, as in a listpack Redis 7.0 saves
+/// (verified: `ZADD z -0 a` then SAVE stores the integer 0).
+fn integral_score(score: f64) -> Option<i64> {
+    const LIMIT: f64 = 4_503_599_627_370_496.0; // 2^52
+    (score.fract() == 0.0 && score.abs() < LIMIT).then_some(score as i64)
+}
+
+impl RdbWriter<Vec<u8>> {
+    /// Takes the bytes and key count a segment writer produced so far,
+    /// leaving it empty for the next segment (buffers are kept).
+    pub fn take_segment(&mut self) -> (Vec<u8>, u64) {
+        debug_assert!(self.segment);
+        let keys = std::mem::take(&mut self.keys_written);
+        self.sink.bytes_written = 0;
+        (std::mem::take(&mut self.sink.out), keys)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Placement {
     /// The element is too big for a listpack: a PLAIN node of its own.
@@ -463,22 +545,26 @@ enum Placement {
 struct QuicklistChunker {
     max_bytes: usize,
     max_count: usize,
+    plain_threshold_bytes: usize,
     open_bytes: usize,
     open_count: usize,
 }
 
 impl QuicklistChunker {
-    fn new((max_bytes, max_count): (usize, usize)) -> QuicklistChunker {
+    fn new(
+        (max_bytes, max_count, plain_threshold_bytes): (usize, usize, usize),
+    ) -> QuicklistChunker {
         QuicklistChunker {
             max_bytes,
             max_count,
+            plain_threshold_bytes,
             open_bytes: 0,
             open_count: 0,
         }
     }
 
     fn place(&mut self, element: &[u8]) -> Placement {
-        if element.len() >= QUICKLIST_PLAIN_THRESHOLD_BYTES {
+        if element.len() >= self.plain_threshold_bytes {
             self.open_count = 0;
             self.open_bytes = 0;
             return Placement::Plain;

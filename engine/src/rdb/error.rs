@@ -32,8 +32,8 @@ pub enum RdbError {
         rdb_type: u8,
         type_name: &'static str,
     },
-    #[error("unknown RDB opcode or value type {byte} at offset {offset}")]
-    UnknownType { offset: u64, byte: u8 },
+    #[error("unknown RDB value type {byte} for key {key:?} at offset {offset}")]
+    UnknownType { offset: u64, key: String, byte: u8 },
     #[error("RDB checksum mismatch at offset {offset}: stored {stored:#018x}, computed {computed:#018x}")]
     ChecksumMismatch {
         offset: u64,

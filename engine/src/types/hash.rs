@@ -2,17 +2,17 @@
 //! entries) while small, a `hashtable` once a field count or a field/value
 //! length passes the [`Limits`]. Like Redis, a hash never converts back.
 
-use hashbrown::HashMap;
-
+use super::index_map::IndexMap;
 use super::packed::Packed;
 use super::Limits;
 use crate::value::ByteStr;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum HashValue {
-    /// Alternating field, value entries; fields unique.
-    Listpack(Packed, usize),
-    Table(HashMap<ByteStr, ByteStr>),
+    /// Alternating field, value entries (fields unique), and the field count.
+    Listpack(Packed, u32),
+    /// Boxed so the compact form sets the enum's size (24 bytes).
+    Table(Box<IndexMap<ByteStr>>),
 }
 
 impl Default for HashValue {
@@ -28,7 +28,7 @@ impl HashValue {
 
     pub fn len(&self) -> usize {
         match self {
-            HashValue::Listpack(_, n) => *n,
+            HashValue::Listpack(_, n) => *n as usize,
             HashValue::Table(m) => m.len(),
         }
     }
@@ -74,7 +74,7 @@ impl HashValue {
                     p.replace_at(voff, value);
                     return false;
                 }
-                if *n < limits.hash_max_listpack_entries {
+                if (*n as usize) < limits.hash_max_listpack_entries {
                     p.push_back(field);
                     p.push_back(value);
                     *n += 1;
@@ -84,21 +84,19 @@ impl HashValue {
             self.convert_to_table();
         }
         match self {
-            HashValue::Table(m) => m
-                .insert(ByteStr::from_slice(field), ByteStr::from_slice(value))
-                .is_none(),
+            HashValue::Table(m) => m.insert_value(field, ByteStr::from_slice(value)).is_none(),
             HashValue::Listpack(..) => unreachable!("converted above"),
         }
     }
 
     fn convert_to_table(&mut self) {
         if let HashValue::Listpack(p, n) = self {
-            let mut m = HashMap::with_capacity(*n + 1);
+            let mut m = IndexMap::with_capacity(*n as usize + 1);
             let mut it = p.iter();
             while let (Some(f), Some(v)) = (it.next(), it.next()) {
-                m.insert(ByteStr::from_slice(f), ByteStr::from_slice(v));
+                m.insert_value(f, ByteStr::from_slice(v));
             }
-            *self = HashValue::Table(m);
+            *self = HashValue::Table(Box::new(m));
         }
     }
 
@@ -115,6 +113,20 @@ impl HashValue {
         self.get(field).is_some()
     }
 
+    /// True while in the compact (listpack) encoding.
+    pub fn is_compact(&self) -> bool {
+        matches!(self, HashValue::Listpack(..))
+    }
+
+    /// The (field, value) at position `i` of [`HashValue::iter`] order; O(1)
+    /// for hash tables (HRANDFIELD).
+    pub fn entry_at(&self, i: usize) -> Option<(&[u8], &[u8])> {
+        match self {
+            HashValue::Listpack(..) => self.iter().nth(i),
+            HashValue::Table(m) => m.entry_at(i).map(|(f, v)| (f, v.as_slice())),
+        }
+    }
+
     /// Removes `field`; true if it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self {
@@ -127,7 +139,7 @@ impl HashValue {
                 }
                 None => false,
             },
-            HashValue::Table(m) => m.remove(field).is_some(),
+            HashValue::Table(m) => m.remove(field),
         }
     }
 
@@ -138,7 +150,7 @@ impl HashValue {
                 let mut it = p.iter();
                 Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
             }
-            HashValue::Table(m) => Box::new(m.iter().map(|(f, v)| (f.as_slice(), v.as_slice()))),
+            HashValue::Table(m) => Box::new(m.entries().map(|(f, v)| (f, v.as_slice()))),
         }
     }
 }

@@ -2,29 +2,39 @@
 //! or 8 bytes) that fits every member, like Redis's intset: ten small
 //! integers take 20 bytes in one allocation.
 
+/// Bytes per member. An enum (not a u8) so `SetValue` can keep its tag in
+/// the unused values and stay 24 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+enum Width {
+    W2 = 2,
+    W4 = 4,
+    W8 = 8,
+}
+
 /// Sorted distinct integers, little-endian, `width` bytes each.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntSet {
-    width: u8,
-    data: Vec<u8>,
+    width: Width,
+    data: Box<[u8]>,
 }
 
 impl Default for IntSet {
     fn default() -> Self {
         IntSet {
-            width: 2,
-            data: Vec::new(),
+            width: Width::W2,
+            data: Box::default(),
         }
     }
 }
 
-fn width_for(v: i64) -> u8 {
+fn width_for(v: i64) -> Width {
     if i16::try_from(v).is_ok() {
-        2
+        Width::W2
     } else if i32::try_from(v).is_ok() {
-        4
+        Width::W4
     } else {
-        8
+        Width::W8
     }
 }
 
@@ -81,7 +91,7 @@ impl IntSet {
         if need > self.width {
             let old: Vec<i64> = self.iter().collect();
             self.width = need;
-            self.data = vec![0; old.len() * need as usize];
+            self.data = vec![0; old.len() * need as usize].into_boxed_slice();
             for (i, x) in old.into_iter().enumerate() {
                 self.put(i, x);
             }
@@ -90,9 +100,11 @@ impl IntSet {
             Ok(_) => false,
             Err(pos) => {
                 let w = self.width as usize;
-                self.data.reserve_exact(w);
+                let mut data = std::mem::take(&mut self.data).into_vec();
+                data.reserve_exact(w);
                 let at = pos * w;
-                self.data.splice(at..at, std::iter::repeat_n(0, w));
+                data.splice(at..at, std::iter::repeat_n(0, w));
+                self.data = data.into_boxed_slice();
                 self.put(pos, v);
                 true
             }
@@ -104,7 +116,9 @@ impl IntSet {
         match self.search(v) {
             Ok(pos) => {
                 let w = self.width as usize;
-                self.data.drain(pos * w..(pos + 1) * w);
+                let mut data = std::mem::take(&mut self.data).into_vec();
+                data.drain(pos * w..(pos + 1) * w);
+                self.data = data.into_boxed_slice();
                 true
             }
             Err(_) => false,
@@ -130,9 +144,9 @@ mod tests {
         s.insert(-3);
         assert_eq!(s.data.len(), 4);
         s.insert(70000);
-        assert_eq!(s.width, 4);
+        assert_eq!(s.width, Width::W4);
         s.insert(i64::MIN);
-        assert_eq!(s.width, 8);
+        assert_eq!(s.width, Width::W8);
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![i64::MIN, -3, 5, 70000]);
     }
 

@@ -14,6 +14,7 @@
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 pub mod hash;
+pub mod index_map;
 pub mod intset;
 pub mod list;
 pub mod order_tree;
@@ -69,16 +70,27 @@ pub struct EncodingLimits {
 }
 
 /// The process's thresholds (Redis keeps them in its global `server` too).
-pub static ENCODING_LIMITS: EncodingLimits = EncodingLimits {
-    hash_max_listpack_entries: AtomicUsize::new(128),
-    hash_max_listpack_value: AtomicUsize::new(64),
-    set_max_intset_entries: AtomicUsize::new(512),
-    zset_max_listpack_entries: AtomicUsize::new(128),
-    zset_max_listpack_value: AtomicUsize::new(64),
-    list_max_listpack_size: AtomicI64::new(-2),
-};
+pub static ENCODING_LIMITS: EncodingLimits = EncodingLimits::new(Limits {
+    hash_max_listpack_entries: 128,
+    hash_max_listpack_value: 64,
+    set_max_intset_entries: 512,
+    zset_max_listpack_entries: 128,
+    zset_max_listpack_value: 64,
+    list_max_listpack_size: -2,
+});
 
 impl EncodingLimits {
+    pub const fn new(l: Limits) -> EncodingLimits {
+        EncodingLimits {
+            hash_max_listpack_entries: AtomicUsize::new(l.hash_max_listpack_entries),
+            hash_max_listpack_value: AtomicUsize::new(l.hash_max_listpack_value),
+            set_max_intset_entries: AtomicUsize::new(l.set_max_intset_entries),
+            zset_max_listpack_entries: AtomicUsize::new(l.zset_max_listpack_entries),
+            zset_max_listpack_value: AtomicUsize::new(l.zset_max_listpack_value),
+            list_max_listpack_size: AtomicI64::new(l.list_max_listpack_size),
+        }
+    }
+
     /// The current values.
     pub fn load(&self) -> Limits {
         Limits {
@@ -118,5 +130,39 @@ impl crate::keyspace::Keyspace {
     /// (CONFIG GET/SET `hash-max-listpack-entries` and friends).
     pub fn encoding_limits(&self) -> &'static EncodingLimits {
         &ENCODING_LIMITS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Small collections are the common case: their handles must stay at
+    /// 24 bytes (one pointer-sized allocation class, and small enough to be
+    /// stored inline in `Value` should it drop its Box).
+    #[test]
+    fn limits_store_and_load() {
+        let live = EncodingLimits::new(Limits::default());
+        assert_eq!(live.load(), Limits::default());
+        assert_eq!(ENCODING_LIMITS.load(), Limits::default());
+        let changed = Limits {
+            hash_max_listpack_entries: 1,
+            list_max_listpack_size: 7,
+            ..Limits::default()
+        };
+        live.store(changed);
+        assert_eq!(live.load(), changed);
+        // A hash built under the changed limits converts at the second field.
+        let mut h = HashValue::new();
+        h.insert_with(b"a", b"1", &live.load());
+        h.insert_with(b"b", b"2", &live.load());
+        assert_eq!(h.encoding(), "hashtable");
+    }
+
+    #[test]
+    fn compact_handles_are_24_bytes() {
+        assert_eq!(std::mem::size_of::<HashValue>(), 24);
+        assert_eq!(std::mem::size_of::<SetValue>(), 24);
+        assert_eq!(std::mem::size_of::<ZSetValue>(), 24);
     }
 }

@@ -7,10 +7,12 @@
 //! Offsets handed out by [`Packed::iter_offsets`] point at an entry's length
 //! prefix and stay valid until the next mutation.
 
-/// A contiguous sequence of byte-string entries.
+/// A contiguous sequence of byte-string entries. A boxed slice rather than
+/// a Vec: no capacity word and no growth slack (each edit reallocates to
+/// the exact size, as Redis's listpack does).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Packed {
-    buf: Vec<u8>,
+    buf: Box<[u8]>,
 }
 
 fn varint_len(n: usize) -> usize {
@@ -38,6 +40,14 @@ fn write_varint(out: &mut Vec<u8>, mut n: usize) {
 impl Packed {
     pub fn new() -> Packed {
         Packed::default()
+    }
+
+    /// Applies `f` to the bytes as a Vec, then stores them back exactly sized.
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        let r = f(&mut v);
+        self.buf = v.into_boxed_slice();
+        r
     }
 
     /// Bytes used by the entries (what the node-size limits count).
@@ -99,18 +109,21 @@ impl Packed {
     }
 
     pub fn push_back(&mut self, entry: &[u8]) {
-        // Exact growth: a compact collection must not carry Vec's doubling slack.
-        self.buf.reserve_exact(Packed::entry_size(entry.len()));
-        write_varint(&mut self.buf, entry.len());
-        self.buf.extend_from_slice(entry);
+        self.edit(|v| {
+            v.reserve_exact(Packed::entry_size(entry.len()));
+            write_varint(v, entry.len());
+            v.extend_from_slice(entry);
+        });
     }
 
     /// Inserts `entry` so that it starts at byte `off` (an entry boundary or the end).
     pub fn insert_at(&mut self, off: usize, entry: &[u8]) {
         debug_assert!(off <= self.buf.len());
         let enc = Packed::encode(entry);
-        self.buf.reserve_exact(enc.len());
-        self.buf.splice(off..off, enc);
+        self.edit(|v| {
+            v.reserve_exact(enc.len());
+            v.splice(off..off, enc);
+        });
     }
 
     pub fn push_front(&mut self, entry: &[u8]) {
@@ -119,17 +132,18 @@ impl Packed {
 
     /// Removes the bytes `start..end` (whole entries).
     pub fn remove_range(&mut self, start: usize, end: usize) {
-        self.buf.drain(start..end);
-        if self.buf.capacity() > self.buf.len() * 2 + 64 {
-            self.buf.shrink_to_fit();
-        }
+        self.edit(|v| {
+            v.drain(start..end);
+        });
     }
 
     /// Replaces the entry at `off` with `entry`.
     pub fn replace_at(&mut self, off: usize, entry: &[u8]) {
         let (_, next) = self.entry_at(off);
         let enc = Packed::encode(entry);
-        self.buf.splice(off..next, enc);
+        self.edit(|v| {
+            v.splice(off..next, enc);
+        });
     }
 
     /// Offset where the last entry starts, if any.
@@ -144,14 +158,15 @@ impl Packed {
 
     /// Splits off the entries from byte `off` on into a new buffer.
     pub fn split_off(&mut self, off: usize) -> Packed {
-        let tail = self.buf.split_off(off);
-        self.buf.shrink_to_fit();
-        Packed { buf: tail }
+        let tail = self.edit(|v| v.split_off(off));
+        Packed {
+            buf: tail.into_boxed_slice(),
+        }
     }
 
     /// Heap bytes held (for MEMORY USAGE-style estimates).
     pub fn allocated_bytes(&self) -> usize {
-        self.buf.capacity()
+        self.buf.len()
     }
 }
 

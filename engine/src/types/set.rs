@@ -4,8 +4,7 @@
 
 use std::borrow::Cow;
 
-use hashbrown::HashSet;
-
+use super::index_map::IndexSet;
 use super::intset::IntSet;
 use super::Limits;
 use crate::util::parse_canonical_i64;
@@ -15,7 +14,8 @@ use crate::value::ByteStr;
 #[derive(Debug, Clone, PartialEq)]
 pub enum SetValue {
     Ints(IntSet),
-    Table(HashSet<ByteStr>),
+    /// Boxed so the compact form sets the enum's size (24 bytes).
+    Table(Box<IndexSet>),
 }
 
 impl Default for SetValue {
@@ -70,16 +70,18 @@ impl SetValue {
             self.convert_to_table();
         }
         match self {
-            SetValue::Table(t) => t.insert(ByteStr::from_slice(member)),
+            SetValue::Table(t) => t.insert(member),
             SetValue::Ints(_) => unreachable!("converted above"),
         }
     }
 
     fn convert_to_table(&mut self) {
         if let SetValue::Ints(s) = self {
-            let mut t = HashSet::with_capacity(s.len() + 1);
-            t.extend(s.iter().map(int_bytes));
-            *self = SetValue::Table(t);
+            let mut t = IndexSet::with_capacity(s.len() + 1);
+            for i in s.iter() {
+                t.insert(&int_bytes(i));
+            }
+            *self = SetValue::Table(Box::new(t));
         }
     }
 
@@ -102,15 +104,21 @@ impl SetValue {
     pub fn iter(&self) -> Box<dyn Iterator<Item = Cow<'_, [u8]>> + '_> {
         match self {
             SetValue::Ints(s) => Box::new(s.iter().map(|i| Cow::Owned(int_bytes(i).to_vec()))),
-            SetValue::Table(t) => Box::new(t.iter().map(|m| Cow::Borrowed(m.as_slice()))),
+            SetValue::Table(t) => Box::new(t.iter().map(Cow::Borrowed)),
         }
     }
 
-    /// The member at position `i` of [`SetValue::iter`] order (for random picks).
+    /// True while in the compact (intset) encoding.
+    pub fn is_compact(&self) -> bool {
+        matches!(self, SetValue::Ints(..))
+    }
+
+    /// The member at position `i` of [`SetValue::iter`] order, in O(1)
+    /// (random picks: SPOP, SRANDMEMBER).
     pub fn nth(&self, i: usize) -> Option<ByteStr> {
         match self {
             SetValue::Ints(s) => (i < s.len()).then(|| int_bytes(s.get(i))),
-            SetValue::Table(t) => t.iter().nth(i).cloned(),
+            SetValue::Table(t) => t.get_index(i).map(ByteStr::from_slice),
         }
     }
 }

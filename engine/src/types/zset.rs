@@ -3,24 +3,22 @@
 //! map plus an [`OrderTree`] giving O(log n) rank, select and range starts.
 //! Like Redis, a sorted set never converts back on its own.
 
-use hashbrown::HashMap;
-
+use super::index_map::IndexMap;
 use super::order_tree::{cmp_entry, OrderTree};
 use super::packed::Packed;
 use super::Limits;
-use crate::value::ByteStr;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZSetValue {
     /// Member entry then an 8-byte little-endian score entry, ascending; and the count.
-    Listpack(Packed, usize),
+    Listpack(Packed, u32),
     SkipList(Box<Ranked>),
 }
 
 /// The large encoding.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Ranked {
-    scores: HashMap<ByteStr, f64>,
+    scores: IndexMap<f64>,
     order: OrderTree,
 }
 
@@ -30,10 +28,45 @@ impl Default for ZSetValue {
     }
 }
 
+/// Score entries: 8 bytes are an f64; 1..=7 bytes are a little-endian
+/// signed integer (most scores are small integers, and this keeps them at
+/// one or two bytes as Redis's listpack integer encodings do). Like Redis's
+/// listpack, which stores scores as text, -0 is stored (and read back) as 0.
+fn encode_score(score: f64) -> ([u8; 8], usize) {
+    const INT_LIMIT: f64 = (1u64 << 55) as f64;
+    let integral = score.fract() == 0.0 && score.abs() < INT_LIMIT;
+    if integral {
+        let v = score as i64;
+        let n = (1..=7)
+            .find(|&n| {
+                let bits = 8 * n as u32;
+                let min = -(1i64 << (bits - 1));
+                let max = (1i64 << (bits - 1)) - 1;
+                (min..=max).contains(&v)
+            })
+            .expect("|v| < 2^55 fits in 7 bytes");
+        (v.to_le_bytes(), n)
+    } else {
+        (score.to_le_bytes(), 8)
+    }
+}
+
 fn decode_score(b: &[u8]) -> f64 {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    f64::from_le_bytes(a)
+    if b.len() == 8 {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        return f64::from_le_bytes(a);
+    }
+    debug_assert!((1..=7).contains(&b.len()));
+    // Sign-extend from the top byte.
+    let fill = if b.last().is_some_and(|&x| x & 0x80 != 0) {
+        0xff
+    } else {
+        0
+    };
+    let mut a = [fill; 8];
+    a[..b.len()].copy_from_slice(b);
+    i64::from_le_bytes(a) as f64
 }
 
 /// Iterates a listpack's (member, score) pairs.
@@ -51,9 +84,22 @@ impl ZSetValue {
         ZSetValue::default()
     }
 
+    /// An empty set in the encoding Redis's `zsetTypeCreate` picks for an
+    /// expected `len` members of at most `max_member_len` bytes: the
+    /// skiplist straight away when they will not fit a listpack. (It matters
+    /// beyond speed: a listpack stores -0 as 0, a skiplist keeps it.)
+    pub fn for_size(len: usize, max_member_len: usize, limits: &Limits) -> ZSetValue {
+        if len > limits.zset_max_listpack_entries || max_member_len > limits.zset_max_listpack_value
+        {
+            ZSetValue::SkipList(Box::default())
+        } else {
+            ZSetValue::default()
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
-            ZSetValue::Listpack(_, n) => *n,
+            ZSetValue::Listpack(_, n) => *n as usize,
             ZSetValue::SkipList(r) => r.scores.len(),
         }
     }
@@ -94,7 +140,7 @@ impl ZSetValue {
         if let ZSetValue::Listpack(p, n) = self {
             let existing = ZSetValue::find_packed(p, member);
             let fits = member.len() <= limits.zset_max_listpack_value
-                && (existing.is_some() || *n < limits.zset_max_listpack_entries);
+                && (existing.is_some() || (*n as usize) < limits.zset_max_listpack_entries);
             if fits {
                 if let Some((off, end, old)) = existing {
                     if old == score {
@@ -114,7 +160,8 @@ impl ZSetValue {
                     }
                     off = next;
                 }
-                p.insert_at(at, &score.to_le_bytes());
+                let (bytes, width) = encode_score(score);
+                p.insert_at(at, &bytes[..width]);
                 p.insert_at(at, member);
                 *n += 1;
                 return existing.is_none();
@@ -122,18 +169,15 @@ impl ZSetValue {
             self.convert_to_skiplist();
         }
         match self {
-            ZSetValue::SkipList(r) => match r.scores.get_mut(member) {
-                Some(old) => {
-                    if *old != score {
-                        let prev = *old;
-                        *old = score;
+            ZSetValue::SkipList(r) => match r.scores.insert_value(member, score) {
+                Some(prev) => {
+                    if prev != score {
                         r.order.remove(member, prev);
                         r.order.insert(member, score);
                     }
                     false
                 }
                 None => {
-                    r.scores.insert(ByteStr::from_slice(member), score);
                     r.order.insert(member, score);
                     true
                 }
@@ -145,11 +189,11 @@ impl ZSetValue {
     fn convert_to_skiplist(&mut self) {
         if let ZSetValue::Listpack(p, n) = self {
             let mut r = Ranked {
-                scores: HashMap::with_capacity(*n + 1),
+                scores: IndexMap::with_capacity(*n as usize + 1),
                 order: OrderTree::new(),
             };
             for (m, s) in packed_pairs(p) {
-                r.scores.insert(ByteStr::from_slice(m), s);
+                r.scores.insert_value(m, s);
                 r.order.insert(m, s);
             }
             *self = ZSetValue::SkipList(Box::new(r));
@@ -174,8 +218,9 @@ impl ZSetValue {
                 }
                 None => false,
             },
-            ZSetValue::SkipList(r) => match r.scores.remove(member) {
+            ZSetValue::SkipList(r) => match r.scores.get(member).copied() {
                 Some(s) => {
+                    r.scores.remove(member);
                     r.order.remove(member, s);
                     true
                 }
@@ -212,6 +257,20 @@ impl ZSetValue {
         match self {
             ZSetValue::Listpack(p, _) => Box::new(packed_pairs(p).skip(start)),
             ZSetValue::SkipList(r) => Box::new(r.order.iter_from(start)),
+        }
+    }
+
+    /// True while in the compact (listpack) encoding.
+    pub fn is_compact(&self) -> bool {
+        matches!(self, ZSetValue::Listpack(..))
+    }
+
+    /// The pair at position `i` of the member table (not rank order); O(1)
+    /// in the skiplist encoding. ZSCAN pages through these positions.
+    pub fn table_entry_at(&self, i: usize) -> Option<(&[u8], f64)> {
+        match self {
+            ZSetValue::Listpack(..) => self.iter_from(i).next(),
+            ZSetValue::SkipList(r) => r.scores.entry_at(i).map(|(m, s)| (m, *s)),
         }
     }
 
@@ -258,7 +317,43 @@ mod tests {
         assert_eq!(z.encoding(), "skiplist");
     }
 
+    #[test]
+    fn score_encoding_round_trips() {
+        for s in [
+            0.0,
+            1.0,
+            -1.0,
+            127.0,
+            128.0,
+            -129.0,
+            1.5,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            (1u64 << 55) as f64,
+            -((1u64 << 54) as f64),
+            36028797018963967.0,
+        ] {
+            let (b, n) = encode_score(s);
+            let back = decode_score(&b[..n]);
+            assert_eq!(back.to_bits(), s.to_bits(), "{s}");
+        }
+        assert_eq!(encode_score(5.0).1, 1);
+        assert_eq!(
+            decode_score(&encode_score(-0.0).0[..1]).to_bits(),
+            0.0f64.to_bits()
+        );
+        assert_eq!(encode_score(1000.0).1, 2);
+    }
+
     proptest! {
+        #[test]
+        fn scores_round_trip(s in any::<f64>().prop_filter("not nan", |s| !s.is_nan())) {
+            let (b, n) = encode_score(s);
+            // -0 reads back as 0, as from Redis's listpack.
+            prop_assert_eq!(decode_score(&b[..n]).to_bits(), (s + 0.0).to_bits());
+        }
+
         #[test]
         fn model(ops in proptest::collection::vec((any::<bool>(), 0u8..20, -4i32..4), 0..120)) {
             let limits = Limits { zset_max_listpack_entries: 8, ..Limits::default() };

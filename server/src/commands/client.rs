@@ -188,7 +188,7 @@ fn kill(ctx: &mut CmdCtx<'_>, opts: &[&[u8]]) {
         }
         return;
     }
-    if opts.len() % 2 != 0 {
+    if !opts.len().is_multiple_of(2) {
         ctx.out.error("ERR syntax error");
         return;
     }

@@ -7,6 +7,7 @@ use crate::dispatch::{Command, Exec};
 
 pub mod aof;
 pub mod client;
+pub mod compat;
 pub mod connection;
 pub mod introspection;
 pub mod observability;
@@ -256,6 +257,42 @@ pub fn all() -> Vec<Command> {
             "Synchronously saves the database(s) to disk and shuts down the Redis server.",
             "1.0.0",
             S(server::shutdown),
+        ),
+        spec(
+            "save",
+            1,
+            F::ADMIN.union(F::NOSCRIPT).union(F::NO_MULTI),
+            0,
+            0,
+            0,
+            "server",
+            "Synchronously saves the database(s) to disk.",
+            "1.0.0",
+            S(snapshot::save),
+        ),
+        spec(
+            "bgsave",
+            -1,
+            F::ADMIN.union(F::NOSCRIPT),
+            0,
+            0,
+            0,
+            "server",
+            "Asynchronously saves the database(s) to disk.",
+            "1.0.0",
+            S(snapshot::bgsave),
+        ),
+        spec(
+            "lastsave",
+            1,
+            F::LOADING.union(F::STALE).union(F::FAST),
+            0,
+            0,
+            0,
+            "server",
+            "Returns the Unix timestamp of the last successful save to disk.",
+            "1.0.0",
+            S(snapshot::lastsave),
         ),
         spec(
             "command",

@@ -36,9 +36,23 @@ pub fn debug(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
                 None => ctx.out.error("ERR value is not a valid float"),
             }
         }
+        b"reload" => {
+            // Inside EXEC this thread holds slot locks the save needs.
+            if ctx.slots.is_some() {
+                ctx.out
+                    .error("ERR DEBUG RELOAD is not allowed inside a transaction");
+                return;
+            }
+            match crate::persist::rdb::debug_reload(ctx.shared) {
+                Ok(()) => ctx.out.ok(),
+                Err(e) => ctx.out.error(&e),
+            }
+        }
         b"help" => {
             let lines = [
                 "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                "RELOAD",
+                "    Save the RDB on disk and reload it back to memory.",
                 "SLEEP <seconds>",
                 "    Stop the server for <seconds>. Decimals allowed.",
                 "HELP",
@@ -80,6 +94,16 @@ pub fn shutdown(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
         ctx.out.error("ERR syntax error");
         return;
     }
+    // The final save runs in persist::rdb::on_shutdown once the io-threads
+    // have stopped; record what this SHUTDOWN asked for.
+    let mode = if save {
+        crate::persist::rdb::ShutdownSave::Save
+    } else if nosave {
+        crate::persist::rdb::ShutdownSave::NoSave
+    } else {
+        crate::persist::rdb::ShutdownSave::Default
+    };
+    ctx.shared.rdb.request_shutdown_save(mode);
     tracing::warn!("User requested shutdown...");
     ctx.shared.request_shutdown();
     // Redis sends no reply when the shutdown goes ahead: the connection closes.

@@ -355,19 +355,17 @@ impl Upkeep {
         self.changes_since_save
             .set(num(&f, "rdb_changes_since_last_save"));
 
-        let forks = shared.forks.total_forks.load(Ordering::Relaxed);
+        let (latest_fork_usec, forks) = crate::persist::rdb::fork_stats(shared);
         if forks > self.forks_seen {
-            let usec = shared.forks.latest_fork_usec.load(Ordering::Relaxed);
-            self.fork_duration.record(usec as f64 / 1e6);
+            self.fork_duration.record(latest_fork_usec as f64 / 1e6);
         }
         self.forks_seen = forks;
         self.forks_total.absolute(forks);
         self.cow_current.set(num(&f, "current_cow_size"));
         self.cow_last_rdb.set(num(&f, "rdb_last_cow_size"));
         self.cow_last_aof.set(num(&f, "aof_last_cow_size"));
-        self.forkless_current
-            .set(num(&f, "forkless_current_extra_bytes"));
-        self.forkless_last.set(num(&f, "forkless_last_extra_bytes"));
+        self.forkless_current.set(num(&f, "forkless_extra_bytes"));
+        self.forkless_last.set(num(&f, "forkless_extra_bytes_peak"));
 
         let loading = num(&f, "loading");
         self.loading.set(loading);

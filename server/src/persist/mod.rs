@@ -52,4 +52,5 @@ pub fn info(shared: &Shared, out: &mut String) {
     out.push_str("# Persistence\r\n");
     rdb::info_fields(shared, out);
     aof::info_fields(shared, out);
+    rdb::info_extra_fields(shared, out);
 }

@@ -9,6 +9,9 @@
 
 use std::net::TcpStream;
 
+/// Bytes held for a paused connection before the loop stops reading it.
+pub const PAUSED_INPUT_BYTES_MAX: usize = 16 << 20;
+
 use super::{ConnId, ConnIo, ConnSet, Handler};
 
 /// Bytes taken from `ConnIo::output` and being written to the socket.
@@ -83,9 +86,12 @@ impl<C, S> Entry<C, S> {
 
     /// Whether the loop may read more from the socket now.
     pub fn wants_input(&self, output_pause_bytes: usize) -> bool {
+        // A paused connection is still read, up to a bound, so that a peer
+        // leaving is noticed (Redis frees a blocked client whose socket
+        // closes); the bytes are held until the handler resumes input.
         self.conn.is_some()
             && !self.closing
-            && !self.io.pause_input
+            && (!self.io.pause_input || self.io.input.len() < PAUSED_INPUT_BYTES_MAX)
             && !self.io.close_now
             && !self.io.close_after_flush
             && self.unsent_bytes() <= output_pause_bytes

@@ -20,17 +20,7 @@ fn int(i: i64) -> String {
 /// An env with a list at `l` for WRONGTYPE checks.
 fn env() -> TestEnv {
     let mut t = TestEnv::new();
-    let spec = crate::test_support::spec_of(b"lpush");
-    if spec.is_some() {
-        t.cmd("LPUSH l a");
-    } else {
-        // Lists may not be merged yet: plant one directly.
-        let mut slot = t.ks.lock_key(b"l");
-        slot.db_mut(0).insert(
-            b"l",
-            crate::keyspace::Entry::new(crate::value::Value::List(Box::default())),
-        );
-    }
+    plant_list(&mut t);
     t
 }
 
@@ -380,4 +370,264 @@ fn lazy_expiry_on_read() {
     assert!(touched(&w), "expiry touches WATCHers");
     assert_eq!(t.propagated(), vec!["DEL k"]);
     assert!(!t.stored(0, "k"));
+}
+
+/// Puts a list at `l` in db 0 (for WRONGTYPE checks).
+fn plant_list(t: &mut TestEnv) {
+    assert_eq!(t.cmd("LPUSH l a"), ":1\r\n");
+}
+
+/// Deterministic commands whose replies must match redis-server byte for byte.
+const DIFF_SCRIPT: &[&str] = &[
+    "GET k",
+    "SET k v",
+    "GET k",
+    "SET k v NX XX",
+    "SET k v EX 10 PX 10",
+    "SET k v KEEPTTL EX 10",
+    "SET k v EX 0",
+    "SET k v EX -1",
+    "SET k v EX abc",
+    "SET k v EX 9223372036854776",
+    "SET k v PX 9223372036854775807",
+    "SET k v EX",
+    "SET k v PERSIST",
+    "SET k v2 GET",
+    "SET k v3 NX GET",
+    "SET k v3 XX GET",
+    "SET nk v XX",
+    "SET nk v XX GET",
+    "SET k v4 EX 100 EX 200",
+    "SET k v5 KEEPTTL",
+    "SET k 12345",
+    "GET k",
+    "SET l x GET",
+    "GET l",
+    "SET k v PXAT 1",
+    "GET k",
+    "SET k v EXAT 4102444800",
+    "EXPIRETIME k",
+    "SET k v PXAT 4102444800123",
+    "PEXPIRETIME k",
+    "SETNX k x",
+    "SETNX sn x",
+    "SETEX se -1 v",
+    "SETEX se 0 v",
+    "SETEX se x v",
+    "SETEX se 100 v",
+    "PSETEX pse 0 v",
+    "PSETEX pse 100000 v",
+    "GET se",
+    "GET pse",
+    "MSET a",
+    "MSET a 1 b",
+    "MSET a 1 b 2",
+    "MGET a b nokey l",
+    "MSETNX a 1 c",
+    "MSETNX a 1 c 3",
+    "MSETNX c 3 d 4",
+    "MGET c d",
+    "GETSET a 10",
+    "GETSET nokey2 x",
+    "GETSET l x",
+    "GETDEL a",
+    "GETDEL a",
+    "GETDEL l",
+    "GETEX b",
+    "GETEX b PERSIST EX 10",
+    "GETEX b NX",
+    "GETEX b KEEPTTL",
+    "GETEX b EX 0",
+    "GETEX b EX abc",
+    "GETEX nokey EX 0",
+    "GETEX l EX 0",
+    "GETEX b EX 100",
+    "GETEX b PERSIST",
+    "GETEX b PXAT 1000",
+    "GET b",
+    "GETEX c EXAT 4102444800",
+    "EXPIRETIME c",
+    "APPEND ap abc",
+    "APPEND ap def",
+    "APPEND l x",
+    "STRLEN ap",
+    "STRLEN nokey",
+    "STRLEN l",
+    "SET num 12",
+    "APPEND num 3",
+    "STRLEN num",
+    "INCR num",
+    "GETRANGE ap 0 2",
+    "GETRANGE ap -3 -1",
+    "GETRANGE ap -1 -3",
+    "GETRANGE ap 4 100",
+    "GETRANGE ap 10 20",
+    "GETRANGE ap -100 1",
+    "GETRANGE ap 3 2",
+    "GETRANGE nokey 0 -1",
+    "GETRANGE ap x 1",
+    "GETRANGE l 0 1",
+    "SUBSTR ap 1 2",
+    "GETRANGE num 1 1",
+    "SETRANGE ap 1 XY",
+    "GET ap",
+    "SETRANGE sr 3 ab",
+    "GET sr",
+    "SETRANGE e 0 ",
+    "EXISTS e",
+    "SETRANGE ap -1 x",
+    "SETRANGE ap x x",
+    "SETRANGE ap 536870911 xx",
+    "SETRANGE l 0 x",
+    "SETRANGE num 0 9",
+    "GET num",
+    "INCR ctr",
+    "INCRBY ctr 10",
+    "DECR ctr",
+    "DECRBY ctr 20",
+    "INCRBY ctr x",
+    "INCRBY ctr 1.5",
+    "INCR ap",
+    "SET s 007",
+    "INCR s",
+    "INCR l",
+    "SET m 9223372036854775807",
+    "INCR m",
+    "DECRBY m -9223372036854775808",
+    "SET m -9223372036854775808",
+    "DECR m",
+    "SET f 0.1",
+    "INCRBYFLOAT f 0.2",
+    "SET f 10.5",
+    "INCRBYFLOAT f 0.1",
+    "SET f 1000",
+    "INCRBYFLOAT f 0.1",
+    "INCRBYFLOAT f -1000.1",
+    "INCRBYFLOAT g 3.0",
+    "INCRBYFLOAT g 5.0e3",
+    "INCRBYFLOAT g abc",
+    "INCRBYFLOAT g inf",
+    "INCRBYFLOAT g 0x10",
+    "INCRBYFLOAT g 1e300",
+    "INCRBYFLOAT g -1e300",
+    "INCRBYFLOAT g 1.23456789012345678901",
+    "INCRBYFLOAT ap 1",
+    "INCRBYFLOAT l 1",
+    "INCRBYFLOAT h 1e-18",
+    "INCRBYFLOAT h 0.000003814697265625",
+    "INCRBYFLOAT big 123456789.123456789",
+    "INCRBYFLOAT big 0.000000001",
+    "INCRBYFLOAT neg -0.5",
+    "INCRBYFLOAT neg 0.5",
+    "OBJECT ENCODING ap",
+    "OBJECT ENCODING sr",
+    "OBJECT ENCODING num",
+    "APPEND ap2 x",
+    "OBJECT ENCODING ap2",
+    "COPY ap apc",
+    "OBJECT ENCODING apc",
+    "OBJECT ENCODING g",
+    "OBJECT ENCODING ctr",
+    "GET",
+    "SET k",
+    "MGET",
+    "GETEX",
+];
+
+#[test]
+fn replies_match_redis_server_resp2() {
+    crate::test_support::assert_same_as_redis(false, &["LPUSH l a"], plant_list, DIFF_SCRIPT);
+}
+
+#[test]
+fn replies_match_redis_server_resp3() {
+    crate::test_support::assert_same_as_redis(true, &["LPUSH l a"], plant_list, DIFF_SCRIPT);
+}
+
+/// Random INCRBYFLOAT operands of many magnitudes and digit counts give the
+/// same printed results as redis-server (x87 long double arithmetic).
+#[test]
+fn incrbyfloat_random_operands_match_redis_server() {
+    use rand::{Rng, SeedableRng};
+    let Some(mut real) = crate::test_support::RealRedis::start() else {
+        return;
+    };
+    let mut t = TestEnv::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed);
+    let number = |rng: &mut rand::rngs::StdRng| -> String {
+        let sign = if rng.gen_bool(0.3) { "-" } else { "" };
+        let int_digits: String = (0..rng.gen_range(0..12))
+            .map(|_| char::from(b'0' + rng.gen_range(0..10)))
+            .collect();
+        let frac_digits: String = (0..rng.gen_range(0..25))
+            .map(|_| char::from(b'0' + rng.gen_range(0..10)))
+            .collect();
+        let int_part = if int_digits.is_empty() {
+            "0".to_string()
+        } else {
+            int_digits
+        };
+        let exp = match rng.gen_range(0..4) {
+            0 => format!("e{}", rng.gen_range(-30..30)),
+            1 => format!("e{}", rng.gen_range(-300..300)),
+            _ => String::new(),
+        };
+        format!("{sign}{int_part}.{frac_digits}{exp}")
+    };
+    let mut successes = 0;
+    for i in 0..1500 {
+        let key = format!("f{}", i % 50);
+        let operand = number(&mut rng);
+        let args: [&[u8]; 3] = [b"INCRBYFLOAT", key.as_bytes(), operand.as_bytes()];
+        let want = real.run(&args);
+        let got = t.run_bytes(&args);
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want),
+            "INCRBYFLOAT {key} {operand}"
+        );
+        successes += usize::from(want.starts_with(b"$"));
+    }
+    assert!(successes > 1000, "mostly real additions ({successes})");
+}
+
+/// LCS on random strings matches redis-server, ranges included.
+#[test]
+fn lcs_random_strings_match_redis_server() {
+    use rand::{Rng, SeedableRng};
+    let Some(mut real) = crate::test_support::RealRedis::start() else {
+        return;
+    };
+    let mut t = TestEnv::new();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(0x1c5);
+    for _ in 0..150 {
+        let mut word = || -> String {
+            (0..rng.gen_range(0..20))
+                .map(|_| char::from(b"abc"[rng.gen_range(0..3)]))
+                .collect()
+        };
+        let (x, y) = (word(), word());
+        let min = rng.gen_range(0..4).to_string();
+        let cmds: [&[&[u8]]; 4] = [
+            &[b"MSET", b"x", x.as_bytes(), b"y", y.as_bytes()],
+            &[b"LCS", b"x", b"y"],
+            &[
+                b"LCS",
+                b"x",
+                b"y",
+                b"IDX",
+                b"WITHMATCHLEN",
+                b"MINMATCHLEN",
+                min.as_bytes(),
+            ],
+            &[b"LCS", b"y", b"x", b"LEN"],
+        ];
+        for args in cmds {
+            assert_eq!(
+                String::from_utf8_lossy(&t.run_bytes(args)),
+                String::from_utf8_lossy(&real.run(args)),
+                "x={x} y={y} min={min}"
+            );
+        }
+    }
 }

@@ -1,0 +1,92 @@
+//! Loading an RDB image into the keyspace (startup, DEBUG RELOAD, and an
+//! RDB-format AOF base).
+
+use crate::keyspace::Keyspace;
+use crate::rdb::decoder::RdbReader;
+use crate::rdb::error::RdbError;
+
+/// Progress is reported at most once per this many bytes read (Redis's
+/// `loading-process-events-interval-bytes`).
+pub const PROGRESS_INTERVAL_BYTES: u64 = 2 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// `rdbchecksum`: verify the CRC-64 trailer.
+    pub verify_checksum: bool,
+    /// Drop keys whose TTL already passed (what a master does, except when
+    /// the RDB is an AOF base: the AOF's later commands may refer to them).
+    pub drop_expired: bool,
+    pub now_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadStats {
+    pub keys_loaded: u64,
+    pub keys_expired: u64,
+    /// Offset just past the RDB trailer (an AOF tail may follow).
+    pub end_offset: u64,
+    pub rdb_version: u32,
+    /// The `used-mem` AUX field, when present.
+    pub used_mem_bytes: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Rdb(#[from] RdbError),
+    #[error(
+        "FATAL: Data file was created with a Redis server configured to handle more than {db_count} databases (key in database {db} at offset {offset})"
+    )]
+    TooManyDatabases {
+        db: u32,
+        db_count: usize,
+        offset: u64,
+    },
+}
+
+/// Inserts every key of the RDB in `data` into `ks`, calling `on_progress`
+/// with the bytes read so far every [`PROGRESS_INTERVAL_BYTES`]. Keys
+/// already present are replaced. On error the keys read so far stay loaded.
+pub fn load_rdb(
+    ks: &Keyspace,
+    data: &[u8],
+    opts: LoadOptions,
+    mut on_progress: impl FnMut(u64),
+) -> Result<LoadStats, LoadError> {
+    let mut reader = RdbReader::new(data)?;
+    reader.set_verify_checksum(opts.verify_checksum);
+    let mut stats = LoadStats {
+        rdb_version: reader.version(),
+        ..LoadStats::default()
+    };
+    let mut next_report = PROGRESS_INTERVAL_BYTES;
+    while let Some(item) = reader.next_item()? {
+        let db = item.db as usize;
+        if db >= ks.db_count() {
+            return Err(LoadError::TooManyDatabases {
+                db: item.db,
+                db_count: ks.db_count(),
+                offset: item.offset,
+            });
+        }
+        if opts.drop_expired && item.entry.is_expired(opts.now_ms) {
+            stats.keys_expired += 1;
+        } else {
+            ks.lock_key(&item.key)
+                .db_mut(db)
+                .insert(&item.key, item.entry);
+            stats.keys_loaded += 1;
+        }
+        if reader.position() >= next_report {
+            on_progress(reader.position());
+            next_report = reader.position() + PROGRESS_INTERVAL_BYTES;
+        }
+    }
+    stats.end_offset = reader.position();
+    stats.used_mem_bytes = reader
+        .aux_value(b"used-mem")
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| v.parse().ok());
+    on_progress(stats.end_offset);
+    Ok(stats)
+}

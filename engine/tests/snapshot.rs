@@ -1,0 +1,252 @@
+//! The snapshot engine against a keyspace that writer threads keep changing:
+//! the file must hold exactly the dataset at the snapshot point, in both
+//! modes. The expected dataset is copied inside `at_point`, where every
+//! slot is locked and nothing can change.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use ringkv_engine::keyspace::{Entry, Keyspace};
+use ringkv_engine::rdb::{check_rdb, AuxInfo, RdbReader, RdbWriteOptions};
+use ringkv_engine::snapshot::{
+    self, load_rdb, LoadOptions, Progress, SnapshotError, SnapshotMode, SnapshotTarget,
+};
+use ringkv_engine::Value;
+
+const DBS: usize = 4;
+
+type Dataset = BTreeMap<(usize, Vec<u8>), Entry>;
+
+fn target(dir: &std::path::Path) -> SnapshotTarget {
+    SnapshotTarget {
+        dir: dir.to_path_buf(),
+        filename: "dump.rdb".into(),
+        temp_filename: None,
+        opts: RdbWriteOptions::default(),
+        aux: AuxInfo {
+            ctime_s: 1,
+            used_mem_bytes: 0,
+            aof_base: false,
+        },
+        key_save_delay_us: 0,
+    }
+}
+
+fn put(ks: &Keyspace, db: usize, key: &[u8], value: Value) {
+    ks.lock_key(key).db_mut(db).insert(key, Entry::new(value));
+}
+
+fn populate(ks: &Keyspace, keys: usize) {
+    for i in 0..keys {
+        let key = format!("key:{i}");
+        let value = if i % 3 == 0 {
+            Value::string(i.to_string().as_bytes())
+        } else {
+            Value::string(format!("value-{i}-{}", "x".repeat(i % 50)).as_bytes())
+        };
+        put(ks, i % DBS, key.as_bytes(), value);
+    }
+}
+
+fn dataset_of(ks: &Keyspace) -> Dataset {
+    let mut out = Dataset::new();
+    ks.for_each_slot(|s| {
+        for (db, d) in s.dbs() {
+            for (k, e) in d.iter() {
+                out.insert((db, k.to_vec()), e.clone());
+            }
+        }
+    });
+    out
+}
+
+fn dataset_of_file(path: &std::path::Path) -> Dataset {
+    let data = std::fs::read(path).unwrap();
+    let report = check_rdb(&data, 0);
+    assert!(report.is_ok(), "{report}");
+    let mut out = Dataset::new();
+    let mut reader = RdbReader::new(&data).unwrap();
+    while let Some(item) = reader.next_item().unwrap() {
+        let fresh = out.insert((item.db as usize, item.key), item.entry);
+        assert!(fresh.is_none(), "a key appears twice in the snapshot");
+    }
+    out
+}
+
+/// Writers overwrite, create and delete keys in every database while a
+/// snapshot runs; returns what the snapshot recorded at its point and the
+/// progress figures.
+fn snapshot_under_writes(mode: SnapshotMode) -> (Dataset, Dataset, Arc<Progress>) {
+    let ks = Arc::new(Keyspace::new(DBS));
+    populate(&ks, 60_000);
+    let dir = tempfile::tempdir().unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..3)
+        .map(|t| {
+            let ks = ks.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let i = (n * 7919 + t * 31) % 80_000;
+                    let key = format!("key:{i}");
+                    let db = (i as usize) % DBS;
+                    if n % 5 == 0 {
+                        ks.lock_key(key.as_bytes())
+                            .db_mut(db)
+                            .remove(key.as_bytes());
+                    } else {
+                        put(
+                            &ks,
+                            db,
+                            key.as_bytes(),
+                            Value::string(format!("w{t}-{n}").as_bytes()),
+                        );
+                    }
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let mut expected = Dataset::new();
+    let handle = snapshot::start(&ks, mode, target(dir.path()), |slots| {
+        for s in slots {
+            for (db, d) in s.dbs() {
+                for (k, e) in d.iter() {
+                    expected.insert((db, k.to_vec()), e.clone());
+                }
+            }
+        }
+    })
+    .unwrap();
+    assert!(matches!(
+        snapshot::start(&ks, mode, target(dir.path()), |_| {}),
+        Err(SnapshotError::Busy)
+    ));
+    let keys_total = Progress::get(&handle.progress().keys_total);
+    let fork_usec = Progress::get(&handle.progress().fork_usec);
+    let early = Progress::get(&handle.progress().early_slots);
+    let peak = Progress::get(&handle.progress().extra_bytes_peak);
+    let outcome = {
+        // Keep writing while the file is written, then stop.
+        let outcome = handle.wait().unwrap();
+        stop.store(true, Ordering::Relaxed);
+        outcome
+    };
+    let writes: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+    assert!(writes > 0);
+    assert_eq!(keys_total, expected.len() as u64);
+    assert_eq!(outcome.save.write.keys_written, expected.len() as u64);
+    assert!(!ks.snapshot_running());
+    let got = dataset_of_file(&dir.path().join("dump.rdb"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "dump.rdb")
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    let p = Progress::default();
+    p.early_slots.store(early, Ordering::Relaxed);
+    p.extra_bytes_peak.store(peak, Ordering::Relaxed);
+    p.fork_usec.store(fork_usec, Ordering::Relaxed);
+    (expected, got, Arc::new(p))
+}
+
+#[test]
+fn forkless_snapshot_is_the_dataset_at_the_snapshot_point() {
+    let (expected, got, progress) = snapshot_under_writes(SnapshotMode::Forkless);
+    assert!(expected.len() > 30_000);
+    assert!(
+        expected == got,
+        "snapshot differs from the dataset at its point"
+    );
+    eprintln!(
+        "forkless: {} keys, {} slots serialized early, {} extra bytes at peak",
+        expected.len(),
+        Progress::get(&progress.early_slots),
+        Progress::get(&progress.extra_bytes_peak)
+    );
+}
+
+#[test]
+fn fork_snapshot_is_the_dataset_at_the_snapshot_point() {
+    let (expected, got, progress) = snapshot_under_writes(SnapshotMode::Fork);
+    assert!(
+        expected == got,
+        "snapshot differs from the dataset at its point"
+    );
+    assert!(Progress::get(&progress.fork_usec) > 0);
+}
+
+#[test]
+fn a_keyspace_survives_save_and_load_in_both_modes() {
+    for mode in [SnapshotMode::Forkless, SnapshotMode::Fork] {
+        let ks = Arc::new(Keyspace::new(DBS));
+        populate(&ks, 3000);
+        let mut e = Entry::new(Value::string(b"ttl"));
+        e.expire_at_ms = 4_000_000_000_000;
+        ks.lock_key(b"with-ttl").db_mut(2).insert(b"with-ttl", e);
+        let dir = tempfile::tempdir().unwrap();
+        let out = snapshot::start(&ks, mode, target(dir.path()), |_| {})
+            .unwrap()
+            .wait()
+            .unwrap();
+        assert_eq!(out.save.write.keys_written, 3001);
+        let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
+        let loaded = Keyspace::new(DBS);
+        let opts = LoadOptions {
+            verify_checksum: true,
+            drop_expired: true,
+            now_ms: ringkv_engine::clock::now_ms(),
+        };
+        let stats = load_rdb(&loaded, &data, opts, |_| {}).unwrap();
+        assert_eq!(stats.keys_loaded, 3001, "{mode:?}");
+        assert!(dataset_of(&ks) == dataset_of(&loaded), "{mode:?}");
+    }
+}
+
+#[test]
+fn load_drops_expired_keys_and_rejects_databases_out_of_range() {
+    let ks = Arc::new(Keyspace::new(DBS));
+    let mut e = Entry::new(Value::string(b"old"));
+    e.expire_at_ms = 1000;
+    ks.lock_key(b"gone").db_mut(0).insert(b"gone", e);
+    put(&ks, 3, b"kept", Value::string(b"v"));
+    let dir = tempfile::tempdir().unwrap();
+    snapshot::save_blocking(&ks, target(dir.path())).unwrap();
+    let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
+    let opts = LoadOptions {
+        verify_checksum: true,
+        drop_expired: true,
+        now_ms: ringkv_engine::clock::now_ms(),
+    };
+    let loaded = Keyspace::new(DBS);
+    let stats = load_rdb(&loaded, &data, opts, |_| {}).unwrap();
+    assert_eq!((stats.keys_loaded, stats.keys_expired), (1, 1));
+    let too_few = Keyspace::new(2);
+    let err = load_rdb(&too_few, &data, opts, |_| {}).unwrap_err();
+    assert!(err.to_string().contains("more than 2 databases"), "{err}");
+    let mut corrupt = data.clone();
+    let n = corrupt.len();
+    corrupt[n - 3] ^= 0xff;
+    assert!(load_rdb(&Keyspace::new(DBS), &corrupt, opts, |_| {}).is_err());
+}
+
+#[test]
+fn a_failed_snapshot_reports_the_error_and_releases_the_keyspace() {
+    let ks = Arc::new(Keyspace::new(1));
+    populate(&ks, 10);
+    let dir = tempfile::tempdir().unwrap();
+    for mode in [SnapshotMode::Forkless, SnapshotMode::Fork] {
+        let mut t = target(&dir.path().join("missing-dir"));
+        t.filename = "x.rdb".into();
+        let r = snapshot::start(&ks, mode, t, |_| {}).unwrap().wait();
+        assert!(r.is_err(), "{mode:?}");
+        assert!(!ks.snapshot_running());
+    }
+}
