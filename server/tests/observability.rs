@@ -278,12 +278,12 @@ fn prometheus_evaluates_every_dashboard_expression_and_redis_exporter_works() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
-    // Snapshots and rewrites: the dashboard's persistence panels must work
-    // whether they succeed or not.
-    // TODO(after the snap/aof merges): require OK replies and ok outcomes.
-    for cmd in ["BGSAVE", "BGREWRITEAOF"] {
-        let _: redis::RedisResult<Value> = redis::cmd(cmd).query(&mut con);
-    }
+    // A snapshot (it must succeed) and an AOF rewrite.
+    // TODO(after the aof merge): require BGREWRITEAOF to succeed too and
+    // ringkv_aof_rewrites_total{outcome="ok"} to count it.
+    let reply: String = redis::cmd("BGSAVE").query(&mut con).unwrap();
+    assert_eq!(reply, "Background saving started");
+    let _: redis::RedisResult<Value> = redis::cmd("BGREWRITEAOF").query(&mut con);
 
     // The instance variable's query finds our server.
     let instance = format!("127.0.0.1:{metrics_port}");
@@ -323,6 +323,19 @@ fn prometheus_evaluates_every_dashboard_expression_and_redis_exporter_works() {
         "dashboard expressions with no data: {pending:#?}\n/metrics:\n{}",
         http_get(metrics_port, "/metrics").1
     );
+
+    // The finished BGSAVE was counted and timed.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for expr in [
+        "sum(ringkv_rdb_saves_total{outcome=\"ok\"}) >= 1",
+        "sum(ringkv_rdb_save_duration_seconds_count) >= 1",
+        "time() - ringkv_rdb_last_save_timestamp_seconds < 60",
+    ] {
+        while result_len(&prom_query(prom_port, expr)) == 0 {
+            assert!(Instant::now() < deadline, "never true: {expr}");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
 
     // Both targets up, and the exporter's view of ringkv.
     for job in ["ringkv", "redis_exporter"] {
