@@ -83,11 +83,18 @@ pub fn active_expire_cycle(
     let mut expired: Vec<ByteStr> = Vec::new();
     while stats.slots_visited < SLOT_COUNT {
         debug_assert!(cursor.next_slot < SLOT_COUNT);
-        let mut slot = ks.lock_slot(SlotId(cursor.next_slot as u16));
+        let mut slot = ks.lock_slot_deferred(SlotId(cursor.next_slot as u16));
+        let mut announced = false;
         for db in 0..ks.db_count() {
             let volatile = slot.db(db).map_or(0, |d| d.volatile_len());
             if volatile == 0 {
                 continue;
+            }
+            if !announced {
+                // The slot may change: a running forkless snapshot must
+                // serialize it first.
+                ks.before_write(&slot);
+                announced = true;
             }
             stats.volatile_keys_checked += volatile as u64;
             expired.clear();

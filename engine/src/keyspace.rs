@@ -297,6 +297,22 @@ impl Keyspace {
         }
     }
 
+    /// Locks a slot for a visit that usually only looks (the active expiry
+    /// cycle): the snapshot observer is told only if the visitor then calls
+    /// [`Keyspace::before_write`], so an idle pass over the slots does not
+    /// make a forkless snapshot encode them early.
+    pub fn lock_slot_deferred(&self, slot: SlotId) -> MutexGuard<'_, SlotData> {
+        self.slots[slot.index()].lock()
+    }
+
+    /// Tells the snapshot observer that a slot locked with
+    /// [`Keyspace::lock_slot_deferred`] is about to change.
+    pub fn before_write(&self, slot: &SlotData) {
+        if self.observing.load(Ordering::Acquire) {
+            self.notify_observer(slot);
+        }
+    }
+
     /// Locks a slot without telling the observer (the snapshot's own cursor).
     pub(crate) fn lock_slot_unobserved(&self, i: usize) -> MutexGuard<'_, SlotData> {
         self.slots[i].lock()

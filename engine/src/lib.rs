@@ -7,6 +7,7 @@
 //! It must not know about sockets, connections, event loops or config files;
 //! the server crate owns those. The only I/O it does is on persistence files.
 
+pub mod aof;
 pub mod clock;
 pub mod cmd;
 pub mod command;

@@ -94,7 +94,7 @@ fn snapshot_under_writes(mode: SnapshotMode) -> (Dataset, Dataset, Arc<Progress>
                     let i = (n * 7919 + t * 31) % 80_000;
                     let key = format!("key:{i}");
                     let db = (i as usize) % DBS;
-                    if n % 5 == 0 {
+                    if n.is_multiple_of(5) {
                         ks.lock_key(key.as_bytes())
                             .db_mut(db)
                             .remove(key.as_bytes());

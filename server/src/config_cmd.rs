@@ -69,6 +69,20 @@ fn set(ctx: &mut CmdCtx<'_>, kv: &[&[u8]]) {
             }
             ctx.shared.refresh_observability_settings(&config);
             drop(config);
+            // AOF directives that act at once (issue 5).
+            let changed = |name: &str| outcome.changed.contains(&name);
+            let mut applied = Ok(());
+            if changed("appendfsync") || changed("aof-timestamp-enabled") {
+                applied = crate::persist::aof::apply_log_settings(ctx.shared);
+            }
+            if changed("appendonly") {
+                if let Some(shared) = ctx.shared.aof.handle() {
+                    applied = applied.and(crate::persist::aof::apply_appendonly(&shared));
+                }
+            }
+            if let Err(e) = applied {
+                tracing::warn!("applying AOF settings: {e}");
+            }
             ctx.out.ok();
         }
         Err(e) => {

@@ -76,6 +76,8 @@ pub fn table() -> &'static Table {
             })
             .collect();
         commands.extend(crate::commands::all());
+        // BGREWRITEAOF (issue 5) lives with the AOF code.
+        commands.extend(crate::commands::aof::commands());
         let by_name = commands
             .iter()
             .enumerate()
@@ -284,7 +286,14 @@ fn unix_time_s() -> i64 {
 fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) {
     let shared = ctx.shared;
     let ks = &shared.keyspace;
-    let locks = Locks::for_command(ks, cmd, args);
+    // A global write (FLUSHALL, SWAPDB...) keeps every slot locked until
+    // its propagated form is appended, so no other write can slip between
+    // its execution and its place in the AOF (issue 5).
+    let locks = if cmd.flags.contains(CommandFlags::GLOBAL) && cmd.is_write() {
+        Locks::all(ks)
+    } else {
+        Locks::for_command(ks, cmd, args)
+    };
     let worker = &mut *ctx.worker;
     worker.prop.clear();
     let mut exec = ExecCtx::new(

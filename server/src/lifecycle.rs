@@ -80,6 +80,8 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let tick = Duration::from_millis(1000 / u64::from(config.hz.max(1)));
     apply_encoding_limits(&config);
     let shared = Arc::new(Shared::new(config, backend, threads));
+    // Lets BGREWRITEAOF and CONFIG SET start rewrite threads (issue 5).
+    shared.aof.attach(&shared);
 
     let mut wakers = Vec::with_capacity(threads);
     for _ in 0..threads {
@@ -88,10 +90,12 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     *shared.wakers.write() = wakers.clone();
 
     install_signal_handlers(&shared)?;
+    // Before loading: the AOF's log resolves its metric handles when it
+    // opens, and loading progress is worth watching.
+    crate::metrics::start(&shared)?;
     crate::persist::load_at_startup(&shared)?;
     crate::memory::record_startup();
     crate::cron::start(&shared)?;
-    crate::metrics::start(&shared)?;
 
     let listener = Arc::new(listener);
     let mut handles = Vec::with_capacity(threads);
@@ -129,7 +133,11 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 }
 
 fn install_signal_handlers(shared: &Arc<Shared>) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
+    use signal_hook::consts::{SIGINT, SIGTERM, SIGXFSZ};
+    // A file-size limit must fail the AOF write with EFBIG (reported as a
+    // write error, MISCONF) rather than kill the process (issue 5).
+    signal_hook::flag::register(SIGXFSZ, Arc::new(std::sync::atomic::AtomicBool::new(false)))
+        .context("ignoring SIGXFSZ")?;
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
         .context("installing signal handlers")?;
     let shared = shared.clone();

@@ -36,6 +36,9 @@ pub struct ServerStats {
 pub struct Delivery {
     pub client_id: u64,
     pub reply: Vec<u8>,
+    /// Under `appendfsync always`, the LSN the reply must wait for (the
+    /// write that served the client); 0 when none (issue 5).
+    pub lsn: u64,
 }
 
 /// Per-command call statistics (INFO commandstats, latencystats).
@@ -157,7 +160,13 @@ impl Shared {
     /// Posts a reply for a client living on `thread` and wakes that thread.
     pub fn deliver(&self, thread: usize, client_id: u64, reply: Vec<u8>) {
         if let Some(m) = self.mailboxes.get(thread) {
-            m.lock().push(Delivery { client_id, reply });
+            // The serving write was appended on this thread just before.
+            let lsn = crate::persist::aof::last_append_lsn();
+            m.lock().push(Delivery {
+                client_id,
+                reply,
+                lsn,
+            });
         }
         self.wake_thread(thread);
     }

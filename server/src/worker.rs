@@ -1,8 +1,18 @@
 //! One io-thread's side of the event loop: turns a connection's input bytes
 //! into commands and replies, and handles cross-thread events (replies for
 //! unblocked clients, CLIENT KILL) and timers (blocking timeouts).
+//!
+//! Reply gating (`appendfsync always`): a write's reply may leave only once
+//! the AOF's durable LSN has passed its record. After a command that
+//! appended (its LSN is [`crate::persist::aof::last_append_lsn`]), the
+//! output it produced goes into the connection's held queue as an
+//! `(lsn, bytes)` segment; output of later commands joins the queue too
+//! (replies stay in order) until it drains. The log wakes this thread when
+//! durability advances and [`WorkerHandler::wake`] releases what is due.
+//! A connection with nothing held never waits, so readers are not stuck
+//! behind anyone's fsync, and the io-thread itself never blocks on disk.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -22,12 +32,32 @@ pub struct Conn {
     client: Client,
     parser: Parser,
     out: ReplyWriter,
+    /// Replies waiting for the AOF: (LSN to wait for, bytes), in order.
+    held: VecDeque<(u64, Vec<u8>)>,
+    /// The client asked to close; do it once `held` has drained.
+    close_when_released: bool,
+    /// Listed in `WorkerHandler::held_conns`.
+    listed: bool,
+}
+
+/// Queues `bytes` behind `lsn` (0: no write of its own; it only waits for
+/// what is already held).
+fn hold(held: &mut VecDeque<(u64, Vec<u8>)>, lsn: u64, bytes: Vec<u8>) {
+    if bytes.is_empty() && lsn == 0 {
+        return;
+    }
+    match held.back_mut() {
+        Some((last, b)) if lsn <= *last => b.extend_from_slice(&bytes),
+        _ => held.push_back((lsn, bytes)),
+    }
 }
 
 pub struct WorkerHandler {
     shared: Arc<Shared>,
     worker: Worker,
     by_client: HashMap<u64, ConnId>,
+    /// Connections with held replies.
+    held_conns: Vec<ConnId>,
 }
 
 impl WorkerHandler {
@@ -37,6 +67,56 @@ impl WorkerHandler {
             shared,
             worker,
             by_client: HashMap::new(),
+            held_conns: Vec::new(),
+        }
+    }
+
+    /// Moves replies whose LSN is durable to the socket. If the log failed,
+    /// held replies are never sent: the connection is closed instead, so
+    /// no write that was not persisted is acknowledged.
+    fn release(shared: &Shared, conn: &mut Conn, io: &mut ConnIo) {
+        if conn.held.is_empty() {
+            return;
+        }
+        let durable = shared.aof.durable_lsn();
+        while let Some((lsn, _)) = conn.held.front() {
+            if *lsn > durable {
+                break;
+            }
+            if let Some((_, bytes)) = conn.held.pop_front() {
+                io.output.extend_from_slice(&bytes);
+            }
+        }
+        if conn.held.is_empty() {
+            if conn.close_when_released {
+                io.close_after_flush = true;
+            }
+        } else if shared.aof.log_failed() {
+            tracing::warn!(
+                client = conn.client.id(),
+                "closing client whose writes could not be persisted"
+            );
+            conn.held.clear();
+            io.close_after_flush = true;
+        }
+    }
+
+    fn release_held(&mut self, conns: &mut dyn ConnSet<Conn>) {
+        let shared = &*self.shared;
+        self.held_conns.retain(|&id| match conns.get_mut(id) {
+            Some((conn, io)) => {
+                Self::release(shared, conn, io);
+                conn.listed = !conn.held.is_empty();
+                conn.listed
+            }
+            None => false,
+        });
+    }
+
+    fn list_if_held(&mut self, id: ConnId, conn: &mut Conn) {
+        if !conn.held.is_empty() && !conn.listed {
+            conn.listed = true;
+            self.held_conns.push(id);
         }
     }
 
@@ -62,6 +142,8 @@ impl WorkerHandler {
             match conn.parser.parse(&io.input[pos..], limits) {
                 Parsed::Command { consumed } => {
                     let args = conn.parser.args(&io.input[pos..]);
+                    let out_start = conn.out.len();
+                    let lsn_before = crate::persist::aof::last_append_lsn();
                     let mut ctx = CmdCtx {
                         shared,
                         client: &mut conn.client,
@@ -70,6 +152,12 @@ impl WorkerHandler {
                         slots: None,
                     };
                     process_command(&mut ctx, &args);
+                    let lsn = crate::persist::aof::last_append_lsn();
+                    let wrote = lsn != lsn_before;
+                    if wrote || !conn.held.is_empty() {
+                        let bytes = conn.out.buffer_mut().split_off(out_start);
+                        hold(&mut conn.held, if wrote { lsn } else { 0 }, bytes);
+                    }
                     pos += consumed;
                 }
                 Parsed::Empty { consumed } => pos += consumed,
@@ -96,7 +184,11 @@ impl WorkerHandler {
             io.close_now = true;
         }
         if conn.client.close_after_reply {
-            io.close_after_flush = true;
+            if conn.held.is_empty() {
+                io.close_after_flush = true;
+            } else {
+                conn.close_when_released = true;
+            }
         }
         io.pause_input = conn.client.blocked.is_some();
         shared
@@ -104,6 +196,7 @@ impl WorkerHandler {
             .total_net_output_bytes
             .fetch_add((conn.out.len() - out_before) as u64, Ordering::Relaxed);
         std::mem::swap(conn.out.buffer_mut(), &mut io.output);
+        Self::release(shared, conn, io);
     }
 
     fn unblock(conn: &mut Conn) {
@@ -122,8 +215,13 @@ impl WorkerHandler {
             };
             if let Some((conn, io)) = conns.get_mut(id) {
                 Self::unblock(conn);
-                io.output.extend_from_slice(&d.reply);
+                if d.lsn != 0 || !conn.held.is_empty() {
+                    hold(&mut conn.held, d.lsn, d.reply);
+                } else {
+                    io.output.extend_from_slice(&d.reply);
+                }
                 self.process_input(conn, io);
+                self.list_if_held(id, conn);
             }
         }
     }
@@ -179,6 +277,9 @@ impl Handler for WorkerHandler {
             client: Client::new(meta, needs_auth),
             parser: Parser::default(),
             out: ReplyWriter::new(Protocol::Resp2),
+            held: VecDeque::new(),
+            close_when_released: false,
+            listed: false,
         })
     }
 
@@ -187,10 +288,13 @@ impl Handler for WorkerHandler {
             return;
         }
         self.process_input(conn, io);
+        let id = conn.client.meta.conn;
+        self.list_if_held(id, conn);
     }
 
     fn wake(&mut self, conns: &mut dyn ConnSet<Conn>) {
         self.handle_deliveries(conns);
+        self.release_held(conns);
         conns.for_each(&mut |_, conn, io| {
             if conn.client.meta.kill.load(Ordering::Acquire) {
                 io.close_now = true;
@@ -200,6 +304,7 @@ impl Handler for WorkerHandler {
 
     fn tick(&mut self, conns: &mut dyn ConnSet<Conn>) {
         self.handle_deliveries(conns);
+        self.release_held(conns);
         let now = ringkv_engine::clock::now_ms();
         let idle_limit_ms = self.shared.config.read().timeout_secs * 1000;
         let mut timed_out = Vec::new();
@@ -249,5 +354,35 @@ impl Handler for WorkerHandler {
 
     fn should_stop(&self) -> bool {
         self.shared.is_shutting_down()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_replies_keep_their_order_behind_writes() {
+        let mut held = VecDeque::new();
+        hold(&mut held, 0, b"ignored-when-nothing-held".to_vec());
+        assert_eq!(
+            held.len(),
+            1,
+            "a read with nothing held still queues if called"
+        );
+        held.clear();
+        hold(&mut held, 10, b"+OK\r\n".to_vec());
+        hold(&mut held, 0, b"$1\r\na\r\n".to_vec()); // a read after the write waits with it
+        hold(&mut held, 20, b":1\r\n".to_vec());
+        assert_eq!(
+            held,
+            VecDeque::from(vec![
+                (10, b"+OK\r\n$1\r\na\r\n".to_vec()),
+                (20, b":1\r\n".to_vec())
+            ])
+        );
+        hold(&mut held, 0, Vec::new());
+        assert_eq!(held.len(), 2);
     }
 }

@@ -181,7 +181,12 @@ fn prometheus_evaluates_every_dashboard_expression_and_redis_exporter_works() {
     let exprs = dashboard_expressions();
 
     let metrics_port = free_port();
-    let server = ringkv(&["--metrics-port", &metrics_port.to_string()]);
+    let server = ringkv(&[
+        "--metrics-port",
+        &metrics_port.to_string(),
+        "--appendonly",
+        "yes",
+    ]);
     assert!(
         wait_for_port(metrics_port, Duration::from_secs(10)),
         "metrics endpoint did not open; log:\n{}",
@@ -278,12 +283,15 @@ fn prometheus_evaluates_every_dashboard_expression_and_redis_exporter_works() {
         std::thread::sleep(Duration::from_millis(200));
     }
 
-    // A snapshot (it must succeed) and an AOF rewrite.
-    // TODO(after the aof merge): require BGREWRITEAOF to succeed too and
-    // ringkv_aof_rewrites_total{outcome="ok"} to count it.
+    // A snapshot and an AOF rewrite, both must succeed.
     let reply: String = redis::cmd("BGSAVE").query(&mut con).unwrap();
     assert_eq!(reply, "Background saving started");
-    let _: redis::RedisResult<Value> = redis::cmd("BGREWRITEAOF").query(&mut con);
+    let reply: String = redis::cmd("BGREWRITEAOF").query(&mut con).unwrap();
+    assert!(
+        reply == "Background append only file rewriting started"
+            || reply == "Background append only file rewriting scheduled",
+        "{reply}"
+    );
 
     // The instance variable's query finds our server.
     let instance = format!("127.0.0.1:{metrics_port}");
@@ -324,11 +332,22 @@ fn prometheus_evaluates_every_dashboard_expression_and_redis_exporter_works() {
         http_get(metrics_port, "/metrics").1
     );
 
-    // The finished BGSAVE was counted and timed.
+    // The finished BGSAVE and rewrite were counted and timed, and the
+    // group-commit log under the AOF reports its writes and fsyncs.
     let deadline = Instant::now() + Duration::from_secs(30);
     for expr in [
         "sum(ringkv_rdb_saves_total{outcome=\"ok\"}) >= 1",
         "sum(ringkv_rdb_save_duration_seconds_count) >= 1",
+        "sum(ringkv_aof_rewrites_total{outcome=\"ok\"}) >= 1",
+        "ringkv_aof_enabled == 1",
+        "ringkv_aof_current_size_bytes > 0",
+        "ringkv_aof_manifest_files{type=\"base\"} == 1",
+        "ringkv_aof_manifest_files{type=\"incr\"} >= 1",
+        "sum(ringkv_log_groups_total) > 0",
+        "sum(ringkv_log_written_bytes_total) > 0",
+        "sum(ringkv_log_fsyncs_total) > 0",
+        "sum(ringkv_log_fsync_duration_seconds_count) > 0",
+        "sum(ringkv_log_group_records_count) > 0",
         "time() - ringkv_rdb_last_save_timestamp_seconds < 60",
     ] {
         while result_len(&prom_query(prom_port, expr)) == 0 {

@@ -21,7 +21,7 @@ pub fn after_write(shared: &Shared, prop: &mut Propagation) {
 }
 
 /// Periodic persistence work, called by the cron thread at `hz`.
-pub fn cron(shared: &Shared) {
+pub fn cron(shared: &std::sync::Arc<Shared>) {
     rdb::cron(shared);
     aof::cron(shared);
 }

@@ -1,0 +1,412 @@
+//! Reading an AOF's RESP part: commands, `#` annotation lines, and
+//! ringkv's per-group checksum annotations.
+//!
+//! Validation is a separate pass over the bytes ([`validate`]): the loader
+//! first learns where the good data ends (a torn tail, an unterminated
+//! MULTI, the zero padding the log preallocates) and only then replays up
+//! to that point, so a group that turns out torn is never half applied.
+
+use crate::aof::annotation::{parse_checksum, parse_timestamp, CHECKSUM_PREFIX};
+
+/// Longest `#` line Redis's loader and redis-check-aof read.
+pub const ANNOTATION_LINE_MAX_BYTES: usize = 1024;
+
+/// One thing read from the RESP stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Item<'a> {
+    Command(Vec<&'a [u8]>),
+    /// `#TS:<unix seconds>`.
+    Timestamp(u64),
+    /// ringkv's group checksum; `ok` tells whether it matched the bytes
+    /// since the previous checksum (or the start of the stream).
+    Checksum {
+        ok: bool,
+        group_start: u64,
+    },
+    /// Any other `#` line.
+    Comment,
+}
+
+/// Where and why reading stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanError {
+    /// The data ends inside a command or an annotation line.
+    UnexpectedEof,
+    /// Bytes that are not a command: offset of the offending byte and what
+    /// was expected.
+    BadFormat { offset: u64, reason: String },
+}
+
+/// Reads items one at a time. Offsets are file offsets (`base` + position).
+pub struct Scanner<'a> {
+    data: &'a [u8],
+    pos: usize,
+    base: u64,
+    group_start: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// Scans `data`, which sits at file offset `base`.
+    pub fn new(data: &'a [u8], base: u64) -> Scanner<'a> {
+        Scanner {
+            data,
+            pos: 0,
+            base,
+            group_start: 0,
+        }
+    }
+
+    /// File offset of the next byte.
+    pub fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    fn err(&self, at: usize, reason: impl Into<String>) -> ScanError {
+        ScanError::BadFormat {
+            offset: self.base + at as u64,
+            reason: reason.into(),
+        }
+    }
+
+    /// Reads a `\n`-terminated line starting at `pos` (at most `max` bytes);
+    /// returns it without the line end.
+    fn line(&self, from: usize, max: usize) -> Result<(&'a [u8], usize), ScanError> {
+        let rest = &self.data[from..];
+        match memchr::memchr(b'\n', &rest[..rest.len().min(max)]) {
+            Some(i) => {
+                let line = &rest[..i];
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                Ok((line, from + i + 1))
+            }
+            None if rest.len() < max => Err(ScanError::UnexpectedEof),
+            None => Err(self.err(from, "line too long")),
+        }
+    }
+
+    /// The next item, `Ok(None)` at the end of the data.
+    pub fn next_item(&mut self) -> Result<Option<Item<'a>>, ScanError> {
+        if self.pos >= self.data.len() {
+            return Ok(None);
+        }
+        let start = self.pos;
+        match self.data[start] {
+            b'#' => {
+                let (line, next) = self.line(start, ANNOTATION_LINE_MAX_BYTES)?;
+                let item = if line.starts_with(CHECKSUM_PREFIX) {
+                    let stored = parse_checksum(line)
+                        .ok_or_else(|| self.err(start, "malformed checksum annotation"))?;
+                    let group = &self.data[self.group_start..start];
+                    let group_start = self.base + self.group_start as u64;
+                    self.group_start = next;
+                    Item::Checksum {
+                        ok: crate::aof::annotation::group_checksum(group) == stored,
+                        group_start,
+                    }
+                } else if line.starts_with(b"#TS:") {
+                    Item::Timestamp(
+                        parse_timestamp(line)
+                            .ok_or_else(|| self.err(start, "Invalid timestamp annotation"))?,
+                    )
+                } else {
+                    Item::Comment
+                };
+                self.pos = next;
+                Ok(Some(item))
+            }
+            b'*' => {
+                let (line, mut at) = self.line(start, 64)?;
+                let argc = parse_len(&line[1..])
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| self.err(start, "Bad file format: invalid multibulk length"))?;
+                let mut args = Vec::with_capacity(argc.min(1024));
+                for _ in 0..argc {
+                    if at >= self.data.len() {
+                        return Err(ScanError::UnexpectedEof);
+                    }
+                    if self.data[at] != b'$' {
+                        return Err(
+                            self.err(at, format!("Expected '$', got '{}'", self.data[at] as char))
+                        );
+                    }
+                    let (line, body) = self.line(at, 64)?;
+                    let len = parse_len(&line[1..])
+                        .ok_or_else(|| self.err(at, "Bad file format: invalid bulk length"))?;
+                    let end = body
+                        .checked_add(len)
+                        .ok_or_else(|| self.err(at, "bulk too long"))?;
+                    if end.saturating_add(2) > self.data.len() {
+                        return Err(ScanError::UnexpectedEof);
+                    }
+                    if &self.data[end..end + 2] != b"\r\n" {
+                        return Err(self.err(end, "Expected \\r\\n"));
+                    }
+                    args.push(&self.data[body..end]);
+                    at = end + 2;
+                }
+                self.pos = at;
+                Ok(Some(Item::Command(args)))
+            }
+            other => Err(self.err(
+                start,
+                format!("Bad file format: expected '*' or '#', got byte 0x{other:02x}"),
+            )),
+        }
+    }
+}
+
+fn parse_len(digits: &[u8]) -> Option<usize> {
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// What [`validate`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Validation {
+    /// Length of the data without the zero padding a crash leaves after
+    /// the log's last group.
+    pub data_end: u64,
+    /// Everything before this offset is complete (and, once a file carries
+    /// checksums, verified): where a truncation would cut.
+    pub valid_up_to: u64,
+    pub commands: u64,
+    /// Whether the stream carries ringkv checksum annotations.
+    pub checksummed: bool,
+    pub problem: Option<Problem>,
+    /// Offsets of `#TS:` annotations with their values.
+    pub timestamps: Vec<(u64, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// The data ends inside a command, or after commands no checksum
+    /// covers yet (a torn last group).
+    Truncated,
+    /// The data ends inside MULTI (cut back to the MULTI).
+    UnterminatedMulti,
+    /// A group whose checksum does not match. If it is the last thing in
+    /// the data it is a torn tail, else corruption.
+    ChecksumMismatch { group_start: u64, at_end: bool },
+    /// Bad bytes, or a checksum mismatch that is not at the end.
+    Corrupt { offset: u64, reason: String },
+}
+
+impl Problem {
+    /// Whether cutting the data at `valid_up_to` is the remedy (a torn tail
+    /// rather than damage in the middle).
+    pub fn is_truncation(&self) -> bool {
+        matches!(
+            self,
+            Problem::Truncated
+                | Problem::UnterminatedMulti
+                | Problem::ChecksumMismatch { at_end: true, .. }
+        )
+    }
+}
+
+/// Checks a RESP stream at file offset `base`; see [`Validation`].
+pub fn validate(data: &[u8], base: u64) -> Validation {
+    let trimmed_len = data.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    let data = &data[..trimmed_len];
+    let mut v = Validation {
+        data_end: base + trimmed_len as u64,
+        valid_up_to: base,
+        commands: 0,
+        checksummed: false,
+        problem: None,
+        timestamps: Vec::new(),
+    };
+    let mut sc = Scanner::new(data, base);
+    let mut multi_start: Option<u64> = None;
+    loop {
+        let item_start = sc.offset();
+        match sc.next_item() {
+            Ok(None) => break,
+            Ok(Some(Item::Command(args))) => {
+                v.commands += 1;
+                let name = args[0];
+                if name.eq_ignore_ascii_case(b"multi") {
+                    if multi_start.is_some() {
+                        v.problem = Some(Problem::Corrupt {
+                            offset: item_start,
+                            reason: "Unexpected MULTI".into(),
+                        });
+                        return v;
+                    }
+                    multi_start = Some(item_start);
+                } else if name.eq_ignore_ascii_case(b"exec") && multi_start.take().is_none() {
+                    v.problem = Some(Problem::Corrupt {
+                        offset: item_start,
+                        reason: "Unexpected EXEC".into(),
+                    });
+                    return v;
+                }
+                if multi_start.is_none() && !v.checksummed {
+                    v.valid_up_to = sc.offset();
+                }
+            }
+            Ok(Some(Item::Timestamp(ts))) => {
+                v.timestamps.push((item_start, ts));
+                if multi_start.is_none() && !v.checksummed {
+                    v.valid_up_to = sc.offset();
+                }
+            }
+            Ok(Some(Item::Comment)) => {
+                if multi_start.is_none() && !v.checksummed {
+                    v.valid_up_to = sc.offset();
+                }
+            }
+            Ok(Some(Item::Checksum { ok, group_start })) => {
+                v.checksummed = true;
+                if !ok {
+                    // Torn only if nothing follows it.
+                    let at_end = sc.offset() >= v.data_end;
+                    v.problem = Some(if at_end {
+                        Problem::ChecksumMismatch {
+                            group_start,
+                            at_end,
+                        }
+                    } else {
+                        Problem::Corrupt {
+                            offset: group_start,
+                            reason: "group checksum mismatch".into(),
+                        }
+                    });
+                    v.valid_up_to = group_start;
+                    return v;
+                }
+                if multi_start.is_none() {
+                    v.valid_up_to = sc.offset();
+                }
+            }
+            Err(ScanError::UnexpectedEof) => {
+                v.problem = Some(Problem::Truncated);
+                return v;
+            }
+            Err(ScanError::BadFormat { offset, reason }) => {
+                v.problem = Some(Problem::Corrupt { offset, reason });
+                return v;
+            }
+        }
+    }
+    if multi_start.is_some() {
+        v.problem = Some(Problem::UnterminatedMulti);
+    } else if v.checksummed && v.valid_up_to < v.data_end {
+        // Complete commands after the last checksum: their group's
+        // annotation never made it to disk.
+        v.problem = Some(Problem::Truncated);
+    }
+    v
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::aof::annotation::push_checksum_annotation;
+
+    fn cmd(args: &[&str]) -> Vec<u8> {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for a in args {
+            out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+        out
+    }
+
+    fn group(cmds: &[Vec<u8>]) -> Vec<u8> {
+        let body: Vec<u8> = cmds.concat();
+        let mut out = body.clone();
+        push_checksum_annotation(&body, &mut out);
+        out
+    }
+
+    #[test]
+    fn plain_redis_stream_validates() {
+        let mut data = b"#TS:1795263510\r\n".to_vec();
+        data.extend(cmd(&["SELECT", "0"]));
+        data.extend(cmd(&["set", "k", "v"]));
+        let v = validate(&data, 0);
+        assert_eq!(v.problem, None);
+        assert_eq!(v.valid_up_to, data.len() as u64);
+        assert_eq!(v.commands, 2);
+        assert_eq!(v.timestamps, vec![(0, 1795263510)]);
+    }
+
+    #[test]
+    fn truncated_command_cuts_at_the_last_complete_one() {
+        let mut data = cmd(&["set", "a", "1"]);
+        let good = data.len() as u64;
+        data.extend(&cmd(&["set", "b", "2"])[..7]);
+        let v = validate(&data, 0);
+        assert_eq!(v.problem, Some(Problem::Truncated));
+        assert_eq!(v.valid_up_to, good);
+    }
+
+    #[test]
+    fn unterminated_multi_cuts_before_multi() {
+        let mut data = cmd(&["set", "a", "1"]);
+        let good = data.len() as u64;
+        data.extend(cmd(&["MULTI"]));
+        data.extend(cmd(&["set", "b", "2"]));
+        let v = validate(&data, 0);
+        assert_eq!(v.problem, Some(Problem::UnterminatedMulti));
+        assert_eq!(v.valid_up_to, good);
+    }
+
+    #[test]
+    fn zero_padding_is_not_data() {
+        let mut data = group(&[cmd(&["set", "a", "1"])]);
+        let len = data.len() as u64;
+        data.extend([0u8; 4096]);
+        let v = validate(&data, 0);
+        assert_eq!(v.problem, None);
+        assert_eq!(v.data_end, len);
+        assert_eq!(v.valid_up_to, len);
+    }
+
+    #[test]
+    fn torn_last_group_versus_damage_in_the_middle() {
+        let g1 = group(&[cmd(&["set", "a", "1"])]);
+        let g2 = group(&[cmd(&["set", "b", "2"]), cmd(&["set", "c", "3"])]);
+        let mut data = [g1.clone(), g2.clone()].concat();
+        // Torn: the last group's bytes changed.
+        let n = data.len();
+        let c_pos = n - crate::aof::annotation::CHECKSUM_LINE_BYTES - 10;
+        assert_eq!(data[c_pos], b'c');
+        data[c_pos] ^= 0x20;
+        let v = validate(&data, 0);
+        assert!(v.problem.as_ref().unwrap().is_truncation(), "{v:?}");
+        assert_eq!(v.valid_up_to, g1.len() as u64);
+        // Missing annotation at the end: truncated too.
+        let mut data = [g1.clone(), g2.clone()].concat();
+        data.truncate(data.len() - 5);
+        let v = validate(&data, 0);
+        assert!(v.problem.as_ref().unwrap().is_truncation(), "{v:?}");
+        assert_eq!(v.valid_up_to, g1.len() as u64);
+        // Damage in the first group while a good group follows: corrupt.
+        let mut data = [g1.clone(), g2].concat();
+        data[10] ^= 0x01;
+        let v = validate(&data, 0);
+        assert_eq!(
+            v.problem,
+            Some(Problem::Corrupt {
+                offset: 0,
+                reason: "group checksum mismatch".into()
+            })
+        );
+    }
+
+    #[test]
+    fn garbage_is_corrupt_with_offset() {
+        let mut data = cmd(&["set", "a", "1"]);
+        let at = data.len() as u64;
+        data.extend(b"xyz\r\n");
+        data.extend(cmd(&["set", "b", "2"]));
+        let v = validate(&data, 7);
+        match v.problem {
+            Some(Problem::Corrupt { offset, .. }) => assert_eq!(offset, at + 7),
+            other => panic!("{other:?}"),
+        }
+    }
+}

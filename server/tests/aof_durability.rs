@@ -1,0 +1,107 @@
+//! Durability across `kill -9`: under `appendfsync always` no acknowledged
+//! write is ever lost; under `everysec` at most about a second is.
+#![allow(clippy::unwrap_used)]
+
+mod aof_common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aof_common::*;
+use rand::Rng;
+
+const WRITERS: usize = 4;
+
+/// Runs writers until killed; returns, per writer, the acknowledged
+/// sequence numbers with their ack times.
+fn write_until_killed(
+    server: &mut ringkv_testkit::ServerProcess,
+    kill_after: Duration,
+) -> (Vec<Vec<(u64, Instant)>>, Instant) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let url = server.url();
+    let handles: Vec<_> = (0..WRITERS)
+        .map(|t| {
+            let stop = stop.clone();
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut c = redis::Client::open(url).unwrap().get_connection().unwrap();
+                let mut acked = Vec::new();
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let r: redis::RedisResult<()> = redis::cmd("SET")
+                        .arg(format!("w{t}:{i}"))
+                        .arg(i)
+                        .query(&mut c);
+                    if r.is_err() {
+                        break;
+                    }
+                    acked.push((i, Instant::now()));
+                    i += 1;
+                }
+                acked
+            })
+        })
+        .collect();
+    std::thread::sleep(kill_after);
+    let killed_at = Instant::now();
+    server.kill9();
+    stop.store(true, Ordering::Relaxed);
+    (
+        handles.into_iter().map(|h| h.join().unwrap()).collect(),
+        killed_at,
+    )
+}
+
+fn missing(c: &mut redis::Connection, acked: &[Vec<(u64, Instant)>]) -> Vec<(usize, u64, Instant)> {
+    let mut out = Vec::new();
+    for (t, list) in acked.iter().enumerate() {
+        for &(i, at) in list {
+            let v: Option<u64> = redis::cmd("GET").arg(format!("w{t}:{i}")).query(c).unwrap();
+            if v != Some(i) {
+                out.push((t, i, at));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn always_never_loses_an_acknowledged_write() {
+    let mut rng = rand::thread_rng();
+    for round in 0..3 {
+        let mut server = ringkv_aof(None, &["--appendfsync", "always"]);
+        let (acked, _) =
+            write_until_killed(&mut server, Duration::from_millis(rng.gen_range(300..1200)));
+        let total: usize = acked.iter().map(Vec::len).sum();
+        assert!(total > 50, "round {round}: too few writes ({total})");
+        let dir = take_dir(&mut server);
+        let restarted = ringkv_aof(Some(dir), &["--appendfsync", "always"]);
+        let lost = missing(&mut conn(&restarted), &acked);
+        assert!(
+            lost.is_empty(),
+            "round {round}: {} of {total} acknowledged writes lost, e.g. {:?}",
+            lost.len(),
+            &lost[..lost.len().min(5)]
+        );
+    }
+}
+
+#[test]
+fn everysec_loses_at_most_about_a_second() {
+    let mut server = ringkv_aof(None, &["--appendfsync", "everysec"]);
+    let (acked, killed_at) = write_until_killed(&mut server, Duration::from_millis(1500));
+    let total: usize = acked.iter().map(Vec::len).sum();
+    assert!(total > 100, "too few writes ({total})");
+    let dir = take_dir(&mut server);
+    let restarted = ringkv_aof(Some(dir), &[]);
+    let lost = missing(&mut conn(&restarted), &acked);
+    for (t, i, at) in &lost {
+        assert!(
+            killed_at.duration_since(*at) < Duration::from_millis(1500),
+            "writer {t} lost write {i} acknowledged {:?} before the kill",
+            killed_at.duration_since(*at)
+        );
+    }
+}
