@@ -67,6 +67,7 @@ fn set(ctx: &mut CmdCtx<'_>, kv: &[&[u8]]) {
             }) {
                 crate::lifecycle::apply_encoding_limits(&config);
             }
+            ctx.shared.refresh_observability_settings(&config);
             drop(config);
             // AOF directives that act at once (issue 5).
             let changed = |name: &str| outcome.changed.contains(&name);

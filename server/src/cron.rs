@@ -19,6 +19,7 @@ pub fn start(shared: &Arc<Shared>) -> anyhow::Result<()> {
             while !shared.is_shutting_down() {
                 let hz = shared.config.read().hz.max(1);
                 std::thread::sleep(Duration::from_millis(1000 / u64::from(hz)));
+                shared.sample_instantaneous();
                 expire_cycle(&shared, &mut cursor);
                 crate::persist::cron(&shared);
             }

@@ -17,6 +17,7 @@ use ringkv_engine::ByteStr;
 
 use crate::blocking::Waiter;
 use crate::client::{BlockedState, Client};
+use crate::metrics::CommandMetrics;
 use crate::shared::{CommandStat, Shared};
 
 /// A server-level command: it needs the connection, not just the keyspace.
@@ -93,6 +94,8 @@ pub struct Worker {
     pub prop: Propagation,
     /// Calls per command index, readable by INFO from other threads.
     pub cmd_stats: Arc<Mutex<Vec<CommandStat>>>,
+    /// Prometheus handles per command index.
+    pub metrics: CommandMetrics,
 }
 
 impl Worker {
@@ -104,6 +107,7 @@ impl Worker {
             stats,
             prop: Propagation::default(),
             cmd_stats,
+            metrics: CommandMetrics::new(table().commands.iter().map(|c| c.name).collect()),
         }
     }
 }
@@ -218,7 +222,9 @@ fn reject(ctx: &mut CmdCtx<'_>, msg: &str) {
     }
 }
 
-/// Executes a command that passed all checks, recording its statistics.
+/// Executes a command that passed all checks, recording its statistics:
+/// INFO commandstats/latencystats, the Prometheus duration histogram, the
+/// slow log and the latency monitor.
 pub fn call(ctx: &mut CmdCtx<'_>, idx: usize, cmd: &'static Command, args: &[&[u8]]) {
     let started = Instant::now();
     *ctx.client.meta.last_cmd.lock() = cmd.name;
@@ -226,11 +232,15 @@ pub fn call(ctx: &mut CmdCtx<'_>, idx: usize, cmd: &'static Command, args: &[&[u
         Exec::Engine(f) => run_engine(ctx, cmd, f, args),
         Exec::Server(f) => f(ctx, args),
     }
-    let usec = started.elapsed().as_micros() as u64;
+    let finished = Instant::now();
+    let elapsed = finished.saturating_duration_since(started);
+    let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+    let usec = ns / 1000;
     let errors = ctx.out.take_error_count();
     for _ in 0..errors {
         ctx.shared.record_error(ctx.out.last_error_prefix());
     }
+    let track_latency = ctx.shared.latency_monitor.tracking();
     let mut stats = ctx.worker.cmd_stats.lock();
     if let Some(s) = stats.get_mut(idx) {
         s.calls += 1;
@@ -238,8 +248,39 @@ pub fn call(ctx: &mut CmdCtx<'_>, idx: usize, cmd: &'static Command, args: &[&[u
         if errors > 0 {
             s.failed_calls += 1;
         }
+        if track_latency {
+            s.latency.get_or_insert_with(Default::default).record_ns(ns);
+        }
     }
+    drop(stats);
+    ctx.worker.metrics.record(idx, elapsed, finished);
     ThreadStats::bump(&ctx.worker.stats.commands_processed, 1);
+    if ctx.shared.slowlog.wants(usec) && !skips_slowlog(cmd.name) {
+        let name = ctx.client.meta.name();
+        ctx.shared
+            .slowlog
+            .push(args, usec, unix_time_s(), &ctx.client.meta.addr, &name);
+    }
+    if ctx.shared.latency_monitor.wants(usec) {
+        let event = if cmd.flags.contains(CommandFlags::FAST) {
+            "fast-command"
+        } else {
+            "command"
+        };
+        ctx.shared
+            .latency_monitor
+            .add_sample(event, unix_time_s(), usec / 1000);
+    }
+}
+
+/// Commands Redis keeps out of the slow log (`CMD_SKIP_SLOWLOG`): their
+/// arguments may hold passwords, or they only wrap other commands.
+fn skips_slowlog(name: &str) -> bool {
+    matches!(name, "exec" | "auth" | "hello")
+}
+
+fn unix_time_s() -> i64 {
+    i64::try_from(ringkv_engine::clock::now_ms() / 1000).unwrap_or(i64::MAX)
 }
 
 fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) {

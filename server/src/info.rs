@@ -79,7 +79,7 @@ pub fn render(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) -> String {
             "modules" => out.push_str("# Modules\r\n"),
             "commandstats" => commandstats(ctx, &mut out),
             "errorstats" => errorstats(ctx, &mut out),
-            "latencystats" => out.push_str("# Latencystats\r\n"),
+            "latencystats" => latencystats(ctx, &mut out),
             "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
             "keyspace" => keyspace(ctx, &mut out),
             _ => {}
@@ -296,7 +296,11 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
         "total_commands_processed",
         shared.sum_thread_stat(|t| &t.commands_processed)
     );
-    field!(out, "instantaneous_ops_per_sec", 0);
+    field!(
+        out,
+        "instantaneous_ops_per_sec",
+        shared.instantaneous.ops_per_sec()
+    );
     field!(out, "total_net_input_bytes", get(&s.total_net_input_bytes));
     field!(
         out,
@@ -305,8 +309,9 @@ fn stats(ctx: &mut CmdCtx<'_>, out: &mut String) {
     );
     field!(out, "total_net_repl_input_bytes", 0);
     field!(out, "total_net_repl_output_bytes", 0);
-    field!(out, "instantaneous_input_kbps", "0.00");
-    field!(out, "instantaneous_output_kbps", "0.00");
+    let (in_kbps, out_kbps) = shared.instantaneous.kbps();
+    field!(out, "instantaneous_input_kbps", format!("{in_kbps:.2}"));
+    field!(out, "instantaneous_output_kbps", format!("{out_kbps:.2}"));
     field!(out, "instantaneous_input_repl_kbps", "0.00");
     field!(out, "instantaneous_output_repl_kbps", "0.00");
     field!(out, "rejected_connections", get(&s.rejected_connections));
@@ -432,6 +437,49 @@ fn commandstats(ctx: &mut CmdCtx<'_>, out: &mut String) {
             t.commands[i].name, s.calls, s.usec, per_call, s.rejected_calls, s.failed_calls
         );
     }
+}
+
+/// Per-command latency percentiles from the HDR histograms, in Redis
+/// 7.0's format: `latency_percentiles_usec_get:p50=1.003,p99=2.007,p99.9=3.007`.
+fn latencystats(ctx: &mut CmdCtx<'_>, out: &mut String) {
+    out.push_str("# Latencystats\r\n");
+    let percentiles = crate::shared::latency_info_percentiles(&ctx.shared.config.read());
+    for (name, lat) in merged_latencies(ctx.shared) {
+        let _ = write!(out, "latency_percentiles_usec_{name}:");
+        for (i, p) in percentiles.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(
+                out,
+                "p{}={:.3}",
+                crate::latency::percentile_label(*p),
+                lat.percentile_us(*p)
+            );
+        }
+        out.push_str("\r\n");
+    }
+}
+
+/// Each command's latency histogram, summed over the io-threads, for the
+/// commands that were called (table order).
+pub fn merged_latencies(
+    shared: &crate::shared::Shared,
+) -> Vec<(&'static str, crate::latency::CommandLatency)> {
+    let t = table();
+    let mut merged: Vec<Option<crate::latency::CommandLatency>> = vec![None; t.commands.len()];
+    for per_thread in &shared.command_stats {
+        for (i, s) in per_thread.lock().iter().enumerate() {
+            if let (Some(lat), Some(slot)) = (&s.latency, merged.get_mut(i)) {
+                slot.get_or_insert_with(Default::default).merge(lat);
+            }
+        }
+    }
+    merged
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, l)| l.filter(|l| l.calls() > 0).map(|l| (t.commands[i].name, l)))
+        .collect()
 }
 
 fn errorstats(ctx: &mut CmdCtx<'_>, out: &mut String) {

@@ -90,6 +90,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     *shared.wakers.write() = wakers.clone();
 
     install_signal_handlers(&shared)?;
+    // Before loading: the AOF's log resolves its metric handles when it
+    // opens, and loading progress is worth watching.
+    crate::metrics::start(&shared)?;
     crate::persist::load_at_startup(&shared)?;
     crate::memory::record_startup();
     crate::cron::start(&shared)?;

@@ -15,6 +15,8 @@ use ringkv_uring_io::{BackendKind, Waker};
 use crate::blocking::BlockRegistry;
 use crate::client::ClientMeta;
 use crate::config::Config;
+use crate::latency::{CommandLatency, LatencyMonitor};
+use crate::slowlog::SlowLog;
 
 /// Server-wide counters that INFO stats reports (Redis's field names).
 #[derive(Debug, Default)]
@@ -39,13 +41,15 @@ pub struct Delivery {
     pub lsn: u64,
 }
 
-/// Per-command call statistics (INFO commandstats).
+/// Per-command call statistics (INFO commandstats, latencystats).
 #[derive(Debug, Default, Clone)]
 pub struct CommandStat {
     pub calls: u64,
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Allocated on the command's first call on this thread.
+    pub latency: Option<Box<CommandLatency>>,
 }
 
 pub struct Shared {
@@ -74,11 +78,21 @@ pub struct Shared {
     pub executable: String,
     pub rdb: crate::persist::rdb::RdbState,
     pub aof: crate::persist::aof::AofState,
+    pub instantaneous: crate::instantaneous::Instantaneous,
+    pub slowlog: SlowLog,
+    pub latency_monitor: LatencyMonitor,
 }
 
 impl Shared {
     pub fn new(config: Config, backend: BackendKind, threads: usize) -> Shared {
         let keyspace = Arc::new(Keyspace::new((config.databases as usize).max(1)));
+        let slowlog = SlowLog::default();
+        slowlog.configure(config.slowlog_log_slower_than_us, config.slowlog_max_len);
+        let latency_monitor = LatencyMonitor::default();
+        latency_monitor.configure(
+            config.latency_monitor_threshold_ms,
+            latency_tracking_enabled(&config),
+        );
         Shared {
             keyspace,
             config: RwLock::new(config),
@@ -107,7 +121,34 @@ impl Shared {
                 .unwrap_or_default(),
             rdb: Default::default(),
             aof: Default::default(),
+            instantaneous: Default::default(),
+            slowlog,
+            latency_monitor,
         }
+    }
+
+    /// Feeds INFO's `instantaneous_*` figures; called by the cron each tick.
+    pub fn sample_instantaneous(&self) {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        self.instantaneous.sample(
+            ringkv_engine::clock::now_ms(),
+            crate::instantaneous::Counters {
+                commands: self.sum_thread_stat(|t| &t.commands_processed),
+                net_input_bytes: get(&self.stats.total_net_input_bytes),
+                net_output_bytes: get(&self.stats.total_net_output_bytes),
+            },
+        );
+    }
+
+    /// Copies the settings the command path reads into their atomics;
+    /// called after CONFIG SET.
+    pub fn refresh_observability_settings(&self, config: &Config) {
+        self.slowlog
+            .configure(config.slowlog_log_slower_than_us, config.slowlog_max_len);
+        self.latency_monitor.configure(
+            config.latency_monitor_threshold_ms,
+            latency_tracking_enabled(config),
+        );
     }
 
     pub fn wake_thread(&self, thread: usize) {
@@ -164,6 +205,27 @@ impl Shared {
             .total_error_replies
             .fetch_add(1, Ordering::Relaxed);
     }
+}
+
+fn latency_tracking_enabled(config: &Config) -> bool {
+    config
+        .get(&[b"latency-tracking"])
+        .first()
+        .map(|(_, v)| v == "yes")
+        .unwrap_or(true)
+}
+
+/// The `latency-tracking-info-percentiles` setting as numbers.
+pub fn latency_info_percentiles(config: &Config) -> Vec<f64> {
+    config
+        .get(&[b"latency-tracking-info-percentiles"])
+        .first()
+        .map(|(_, v)| {
+            v.split_whitespace()
+                .filter_map(|p| p.parse::<f64>().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn make_run_id() -> String {

@@ -238,9 +238,46 @@ pub fn start_ringkv_in(
         dir.path().display().to_string(),
         "--save".into(),
         "".into(),
+        // Off unless a test asks for it: parallel tests would fight over
+        // the default port.
+        "--metrics-port".into(),
+        "0".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     ServerProcess::spawn("ringkv", binary, &args, port, dir)
+}
+
+/// Starts a helper program (e.g. Prometheus, an exporter) that serves on
+/// `port`, in its own temporary working directory; it is stopped on drop.
+pub fn spawn_helper(
+    name: &'static str,
+    program: &Path,
+    args: &[String],
+    port: u16,
+) -> ServerProcess {
+    let dir = tempfile::tempdir().expect("tempdir");
+    ServerProcess::spawn(name, program, args, port, dir)
+}
+
+/// A plain HTTP/1.0 GET on 127.0.0.1; returns (status code, body).
+pub fn http_get(port: u16, path_and_query: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connecting for HTTP");
+    s.set_read_timeout(Some(Duration::from_secs(20))).ok();
+    write!(
+        s,
+        "GET {path_and_query} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("sending the HTTP request");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("reading the HTTP response");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text.as_str(), ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_string())
 }
 
 /// Sends raw bytes and reads until `expect_bytes` bytes arrived or the peer closed.

@@ -5,6 +5,7 @@
 //! propagated commands and waits on LSNs.
 
 mod disk;
+pub mod metrics;
 mod segment;
 mod sim;
 mod sink;

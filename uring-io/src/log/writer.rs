@@ -17,6 +17,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::disk::{FsDisk, LogDisk};
+use super::metrics::{FsyncKind, LogMetrics};
 use super::segment::Segment;
 use super::{LogConfig, LogError, Lsn, SyncPolicy};
 use crate::net::Waker;
@@ -137,6 +138,7 @@ impl GroupCommitLog {
             durable_lsn: start_lsn.0,
             next_sync_at: Instant::now(),
             trailer: Vec::new(),
+            metrics: LogMetrics::new(),
         };
         let handle = std::thread::Builder::new()
             .name("log-writer".into())
@@ -315,6 +317,7 @@ struct Writer {
     next_sync_at: Instant,
     /// Scratch for the group trailer.
     trailer: Vec<u8>,
+    metrics: LogMetrics,
 }
 
 impl Writer {
@@ -408,7 +411,10 @@ impl Writer {
             pos = end;
             let next = Segment::open(self.disk.as_mut(), &path, self.cfg.segment_prealloc_bytes)?;
             let mut finished = std::mem::replace(&mut self.segment, next);
+            let started = Instant::now();
             finished.finish(self.disk.as_mut())?;
+            self.metrics
+                .fsync(FsyncKind::SegmentFinish, started.elapsed());
             tracing::info!("log switched to {} at LSN {rotate_lsn}", path.display());
         }
         let sync = self.cfg.sync == SyncPolicy::Always || group.sync_requested;
@@ -423,6 +429,7 @@ impl Writer {
         if records_len == 0 {
             return Ok(()); // woken for a sync or rotation only
         }
+        self.metrics.group(group.records, records_len as u64);
         let mut stats = self.shared.stats.lock().unwrap_or_else(|e| e.into_inner());
         stats.groups_total += 1;
         stats.records_total += group.records;
@@ -463,7 +470,7 @@ impl Writer {
         }
         if sync && self.durable_lsn < self.written_lsn {
             self.durable_lsn = self.written_lsn;
-            self.count_fsync(started);
+            self.count_fsync(FsyncKind::Group, started);
         }
         Ok(())
     }
@@ -479,17 +486,21 @@ impl Writer {
         self.disk.sync_data(self.segment.id())?;
         self.durable_lsn = self.written_lsn;
         self.next_sync_at = now + self.cfg.sync_interval;
-        self.count_fsync(now);
+        self.count_fsync(FsyncKind::Interval, now);
         Ok(())
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        let started = Instant::now();
         self.segment.finish(self.disk.as_mut())?;
+        self.metrics
+            .fsync(FsyncKind::SegmentFinish, started.elapsed());
         self.durable_lsn = self.written_lsn;
         Ok(())
     }
 
-    fn count_fsync(&self, started: Instant) {
+    fn count_fsync(&self, kind: FsyncKind, started: Instant) {
+        self.metrics.fsync(kind, started.elapsed());
         let mut stats = self.shared.stats.lock().unwrap_or_else(|e| e.into_inner());
         stats.fsyncs_total += 1;
         stats.fsync_latency_us_total += u64::try_from(started.elapsed().as_micros()).unwrap_or(0);
@@ -502,6 +513,9 @@ impl Writer {
         self.shared
             .durable_lsn
             .store(self.durable_lsn, Ordering::Release);
+        let appended_lsn = self.shared.lock().appended_lsn;
+        self.metrics
+            .durable_lag(appended_lsn.saturating_sub(self.durable_lsn));
         self.shared.notify_progress();
     }
 
