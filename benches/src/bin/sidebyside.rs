@@ -396,7 +396,7 @@ fn memory_strings(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
                 vec![
                     b"SET".to_vec(),
                     format!("key:{i}").into_bytes(),
-                    format!("{i:016}").into_bytes(),
+                    format!("v{i:015}").into_bytes(),
                 ]
             }))
         }),
