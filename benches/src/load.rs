@@ -12,10 +12,14 @@ use anyhow::{bail, Context};
 const BATCH: usize = 1000;
 
 /// Appends one command as a RESP array of bulk strings.
+/// Allocation-free apart from growing `out` (the load generator calls it
+/// per request).
 pub fn encode_command(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    use std::io::Write as _;
+    // Writing to a Vec cannot fail.
+    let _ = write!(out, "*{}\r\n", args.len());
     for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        let _ = write!(out, "${}\r\n", a.len());
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }

@@ -100,35 +100,60 @@ struct Workload<'a> {
     keyspace: u64,
     /// xorshift64* state: a key per request must cost next to nothing.
     rng: u64,
+    key: Vec<u8>,
+    member: Vec<u8>,
 }
 
 impl Workload<'_> {
-    fn key(&mut self, prefix: &str) -> Vec<u8> {
-        if self.keyspace == 0 {
-            return prefix.as_bytes().to_vec();
+    /// Writes `prefix` or `prefix:NNNNNNNNNNNN` (a random key, as
+    /// redis-benchmark's `__rand_int__`) into `buf`.
+    fn key(rng: &mut u64, keyspace: u64, prefix: &[u8], buf: &mut Vec<u8>) {
+        use std::io::Write as _;
+        buf.clear();
+        buf.extend_from_slice(prefix);
+        if keyspace > 0 {
+            *rng ^= *rng >> 12;
+            *rng ^= *rng << 25;
+            *rng ^= *rng >> 27;
+            let n = rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % keyspace;
+            // Writing to a Vec cannot fail.
+            let _ = write!(buf, ":{n:012}");
         }
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let n = self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % self.keyspace;
-        format!("{prefix}:{n:012}").into_bytes()
     }
 
     fn encode(&mut self, out: &mut Vec<u8>) -> anyhow::Result<()> {
-        let value = self.value.clone();
-        match self.test {
-            "set" => encode_command(out, &[b"SET", &self.key("key"), &value]),
-            "get" => encode_command(out, &[b"GET", &self.key("key")]),
+        let Workload {
+            test,
+            value,
+            keyspace,
+            rng,
+            key,
+            member,
+        } = self;
+        let value = value.as_slice();
+        match *test {
+            "set" => {
+                Self::key(rng, *keyspace, b"key", key);
+                encode_command(out, &[b"SET", key, value])
+            }
+            "get" => {
+                Self::key(rng, *keyspace, b"key", key);
+                encode_command(out, &[b"GET", key])
+            }
             "ping" => encode_command(out, &[b"PING"]),
-            "incr" => encode_command(out, &[b"INCR", &self.key("counter")]),
-            "lpush" => encode_command(out, &[b"LPUSH", b"mylist", &value]),
+            "incr" => {
+                Self::key(rng, *keyspace, b"counter", key);
+                encode_command(out, &[b"INCR", key])
+            }
+            "lpush" => encode_command(out, &[b"LPUSH", b"mylist", value]),
             "sadd" => {
-                let member = self.key("element");
-                encode_command(out, &[b"SADD", b"myset", &member])
+                Self::key(rng, *keyspace, b"element", member);
+                encode_command(out, &[b"SADD", b"myset", member])
             }
             "hset" => {
-                let field = self.key("element");
-                encode_command(out, &[b"HSET", &self.key("myhash"), &field, &value])
+                Self::key(rng, *keyspace, b"myhash", key);
+                Self::key(rng, *keyspace, b"element", member);
+                encode_command(out, &[b"HSET", key, member, value])
             }
             other => bail!("unknown test {other}"),
         }
@@ -169,6 +194,8 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
         value: vec![b'x'; args.data_size],
         keyspace: args.keyspace,
         rng: 0x5eed_1234_abcd_9876,
+        key: Vec::with_capacity(32),
+        member: Vec::with_capacity(32),
     };
     // Check the test name before connecting.
     workload.encode(&mut Vec::new())?;
@@ -200,6 +227,7 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
         (args.rate > 0.0).then(|| Duration::from_secs_f64(args.pipeline as f64 / args.rate));
     let start = Instant::now();
     let mut next_due = start;
+    let mut completions: Vec<(u64, i32)> = Vec::with_capacity(entries as usize);
     while done < args.requests {
         // Start batches on idle connections (all of them in a closed loop,
         // as the schedule allows in an open loop).
@@ -250,11 +278,9 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
             Err(e) => return Err(e).context("io_uring wait"),
         }
-        let completions: Vec<(u64, i32)> = ring
-            .completion()
-            .map(|cqe| (cqe.user_data(), cqe.result()))
-            .collect();
-        for (user_data, result) in completions {
+        completions.clear();
+        completions.extend(ring.completion().map(|cqe| (cqe.user_data(), cqe.result())));
+        for &(user_data, result) in &completions {
             let i = (user_data >> 1) as usize;
             let c = conns
                 .get_mut(i)
