@@ -233,7 +233,8 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
         // as the schedule allows in an open loop).
         let now = Instant::now();
         for (i, c) in conns.iter_mut().enumerate() {
-            if issued >= args.requests || !c.due.is_empty() {
+            // `out` is rewritten below: only once the last send has completed.
+            if issued >= args.requests || !c.due.is_empty() || c.send_in_flight {
                 continue;
             }
             let due = match batch_interval {
@@ -375,8 +376,8 @@ fn push(ring: &mut IoUring, entry: &squeue::Entry) -> anyhow::Result<()> {
     // SAFETY: the buffers an entry points at live in a `Conn` (the boxed
     // receive buffer and the `out` vector) that is neither dropped nor
     // touched while its operation is in flight: `out` is only rewritten
-    // when the connection has no outstanding requests (its send has
-    // completed) and `recv_buf` is only read after its completion. All
+    // when the connection has no outstanding requests and no send in
+    // flight, and `recv_buf` is only read after its completion. All
     // connections outlive the loop that drains every completion.
     if unsafe { ring.submission().push(entry) }.is_err() {
         ring.submit()?;
