@@ -1,2 +1,15 @@
-//! ringkv-benches: the side-by-side harness against redis-server, and
-//! micro-benchmarks. Nothing here is linked into the server.
+//! ringkv-benches: the side-by-side harness against redis-server, our own
+//! load generator, and criterion micro-benchmarks. Nothing here is linked
+//! into the server.
+//!
+//! The library holds what the binaries share: starting and measuring
+//! servers ([`server`]), running and parsing `redis-benchmark`
+//! ([`redis_benchmark`]), bulk loading ([`load`]), the machine description
+//! ([`machine`]) and the markdown report ([`report`]).
+
+pub mod load;
+pub mod machine;
+pub mod redis_benchmark;
+pub mod report;
+pub mod server;
+pub mod stats;
