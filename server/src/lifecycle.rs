@@ -75,6 +75,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("can't chdir to '{}'", config.dir.display()))?;
     let backend = backend::resolve(backend_choice(config.io_backend))?;
     let threads = (config.io_threads as usize).max(1);
+    // Signals are caught before the port opens: a SIGTERM sent as soon as
+    // the server accepts connections must shut it down cleanly.
+    let signals = catch_signals()?;
     let listener = bind_listener(&config)?;
     let local = listener.local_addr()?;
     let tick = Duration::from_millis(1000 / u64::from(config.hz.max(1)));
@@ -89,7 +92,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     *shared.wakers.write() = wakers.clone();
 
-    install_signal_handlers(&shared)?;
+    spawn_signal_thread(&shared, signals)?;
     // Before loading: the AOF's log resolves its metric handles when it
     // opens, and loading progress is worth watching.
     crate::metrics::start(&shared)?;
@@ -132,14 +135,16 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn install_signal_handlers(shared: &Arc<Shared>) -> anyhow::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM, SIGXFSZ};
-    // A file-size limit must fail the AOF write with EFBIG (reported as a
-    // write error, MISCONF) rather than kill the process (issue 5).
-    signal_hook::flag::register(SIGXFSZ, Arc::new(std::sync::atomic::AtomicBool::new(false)))
-        .context("ignoring SIGXFSZ")?;
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .context("installing signal handlers")?;
+fn catch_signals() -> anyhow::Result<signal_hook::iterator::Signals> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    signal_hook::iterator::Signals::new([SIGINT, SIGTERM]).context("installing signal handlers")
+}
+
+fn spawn_signal_thread(
+    shared: &Arc<Shared>,
+    mut signals: signal_hook::iterator::Signals,
+) -> anyhow::Result<()> {
+    use signal_hook::consts::SIGINT;
     let shared = shared.clone();
     std::thread::Builder::new()
         .name("signals".into())
