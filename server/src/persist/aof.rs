@@ -674,9 +674,19 @@ fn snapshot_base_at_switch(
         key_save_delay_us: 0,
     };
     let mut switched: Option<anyhow::Result<Switch>> = None;
-    let handle = snapshot::start(&shared.keyspace, mode, target, |_slots| {
-        switched = Some(switch_log(shared, p));
-    });
+    // A running BGSAVE holds the snapshot engine: like Redis, the rewrite
+    // waits for it to finish rather than failing (bounded by shutdown).
+    let handle = loop {
+        let attempt = snapshot::start(&shared.keyspace, mode, target.clone(), |_slots| {
+            switched = Some(switch_log(shared, p));
+        });
+        match attempt {
+            Err(snapshot::SnapshotError::Busy) if !shared.is_shutting_down() => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            other => break other,
+        }
+    };
     let switch = match switched {
         Some(r) => r?,
         None => {
