@@ -6,6 +6,9 @@
 //! test needs must exist: [`require_binary`] panics with a clear message
 //! instead of letting the test pass by skipping.
 
+pub mod gen;
+pub mod resp;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
