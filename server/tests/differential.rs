@@ -311,7 +311,9 @@ impl Gen {
         use Compare::*;
         const ALL: &[&str] = &["s0", "s1", "s2", "k0", "k1", "k2", "k3", "lex", "nokey"];
         let k = pick(&mut self.rng, ALL);
-        let k2 = pick(&mut self.rng, ALL);
+        // Never a destination of RENAME/COPY: "lex" must keep all scores
+        // equal, or ZRANGEBYLEX/ZLEXCOUNT replies are unspecified.
+        let k2 = pick(&mut self.rng, &ALL[..7]);
         let g = "key";
         let cond = pick(
             &mut self.rng,
@@ -335,14 +337,20 @@ impl Gen {
             }
             6 => {
                 // Zero, negative and past times delete at once; junk is an error.
-                let t = pick(
-                    &mut self.rng,
-                    &["0", "-10", "1", "x", "9223372036854775807"],
-                );
                 let name = pick(
                     &mut self.rng,
                     &["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT"],
                 );
+                // "1" only as an absolute time: as a relative one it would
+                // elapse at an unknown moment between the two servers.
+                let t = if name.ends_with("AT") {
+                    pick(
+                        &mut self.rng,
+                        &["0", "-10", "1", "x", "9223372036854775807"],
+                    )
+                } else {
+                    pick(&mut self.rng, &["0", "-10", "x", "9223372036854775807"])
+                };
                 words("expiry", Exact, &format!("{name} {k} {t}{cond}"))
             }
             7 if !in_multi => {
@@ -479,7 +487,7 @@ impl Gen {
         vec![Step::Run(c)]
     }
 
-    fn error_cmd(&mut self) -> Cmd {
+    fn error_cmd(&mut self, in_multi: bool) -> Cmd {
         use Compare::*;
         const BAD: &[&str] = &[
             "GET",
@@ -513,7 +521,17 @@ impl Gen {
             "LINSERT k0 MIDDLE a b",
             "MSETNX a",
         ];
-        words("error", Exact, pick(&mut self.rng, BAD))
+        loop {
+            let line = pick(&mut self.rng, BAD);
+            // Known ringkv bug, left: an unknown subcommand of a container
+            // command (OBJECT NOSUCH) is QUEUED inside MULTI, where Redis
+            // rejects it at once and aborts EXEC; ringkv has no subcommand
+            // table at queue time.
+            if in_multi && line.starts_with("OBJECT") {
+                continue;
+            }
+            return words("error", Exact, line);
+        }
     }
 
     fn blocking_cmd(&mut self) -> Cmd {
@@ -536,7 +554,7 @@ impl Gen {
             0..=29 => self.string_cmd(in_multi),
             30..=49 => self.key_cmd(in_multi),
             50..=91 => self.collection_cmd(in_multi),
-            92..=96 => vec![Step::Run(self.error_cmd())],
+            92..=96 => vec![Step::Run(self.error_cmd(in_multi))],
             _ => vec![Step::Run(self.blocking_cmd())],
         }
     }
@@ -570,17 +588,7 @@ impl Gen {
         steps.push(tx("MULTI"));
         for _ in 0..self.rng.gen_range(0..5) {
             match self.rng.gen_range(0..20) {
-                0 => {
-                    // Known ringkv bug, left: an unknown subcommand of a
-                    // container command (OBJECT NOSUCH) is QUEUED inside
-                    // MULTI, where Redis rejects it at once and aborts EXEC;
-                    // ringkv has no subcommand table at queue time.
-                    let mut c = self.error_cmd();
-                    while c.args[0] == b"OBJECT" {
-                        c = self.error_cmd();
-                    }
-                    steps.push(Step::Run(c));
-                }
+                0 => steps.push(Step::Run(self.error_cmd(true))),
                 1 => steps.push(tx(pick(&mut self.rng, &["MULTI", "WATCH k0"]))),
                 _ => steps.extend(self.queued_cmd()),
             }
