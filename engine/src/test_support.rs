@@ -175,7 +175,7 @@ pub fn decode_resp_commands(buf: &[u8]) -> Vec<Vec<String>> {
 /// stopped on drop.
 pub struct RealRedis {
     server: ringkv_testkit::ServerProcess,
-    conn: ringkv_testkit::RespConn,
+    conn: ringkv_testkit::resp::RawConn,
 }
 
 impl RealRedis {

@@ -129,8 +129,19 @@ impl LongDouble {
         if bytes.is_empty() || bytes.len() >= LONG_DOUBLE_CHARS_MAX {
             return None;
         }
-        // Redis hands strtold a C string: it ends at the first NUL.
-        let bytes = bytes.split(|&b| b == 0).next().unwrap_or(&[]);
+        // string2ld requires strtold to consume all `slen` bytes, so an
+        // embedded NUL makes the value invalid (checked against 7.0.15).
+        if bytes.contains(&0) {
+            return None;
+        }
+        // strtold would skip leading whitespace, but Redis's string2ld
+        // rejects it (isspace(buf[0])).
+        if bytes
+            .first()
+            .is_some_and(|&b| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        {
+            return None;
+        }
         let (neg, body) = match bytes.first() {
             Some(b'-') => (true, &bytes[1..]),
             Some(b'+') => (false, &bytes[1..]),
@@ -737,6 +748,24 @@ mod big {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_double_rejects_leading_whitespace_like_string2ld() {
+        // Found by server/tests/differential.rs: SET k " 1"; INCRBYFLOAT k 3.
+        assert_eq!(
+            incr_by_float(Some(b" 1"), b"3"),
+            Err(IncrFloatError::NotAFloat)
+        );
+        assert_eq!(
+            incr_by_float(Some(b"1"), b"\t3"),
+            Err(IncrFloatError::NotAFloat)
+        );
+        assert_eq!(incr_by_float(Some(b"+1"), b"3").as_deref(), Ok("4"));
+        assert_eq!(
+            incr_by_float(Some(b"1 "), b"3"),
+            Err(IncrFloatError::NotAFloat)
+        );
+    }
 
     #[test]
     fn canonical_integers() {

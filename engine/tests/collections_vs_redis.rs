@@ -14,7 +14,7 @@ use ringkv_engine::Keyspace;
 /// fails loudly when redis-server is missing, never skips).
 struct Redis {
     _server: ringkv_testkit::ServerProcess,
-    conn: ringkv_testkit::RespConn,
+    conn: ringkv_testkit::resp::RawConn,
 }
 
 impl Redis {

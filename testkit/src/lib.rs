@@ -6,6 +6,9 @@
 //! test needs must exist: [`require_binary`] panics with a clear message
 //! instead of letting the test pass by skipping.
 
+pub mod gen;
+pub mod resp;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -334,14 +337,13 @@ pub fn wait_for_line(reader: impl Read, needle: &str, timeout: Duration) -> bool
     false
 }
 
-/// A raw RESP connection that returns each reply's exact bytes, for
-/// byte-for-byte comparisons between servers.
-pub struct RespConn {
-    reader: BufReader<TcpStream>,
-}
+/// Connects to a server on 127.0.0.1:`port` (retrying while it starts) and
+/// returns a raw RESP connection that hands back each reply's exact bytes.
+pub struct RespConn;
 
 impl RespConn {
-    pub fn connect(port: u16) -> RespConn {
+    #[allow(clippy::new_ret_no_self)]
+    pub fn connect(port: u16) -> resp::RawConn {
         let deadline = Instant::now() + Duration::from_secs(10);
         let stream = loop {
             match TcpStream::connect(("127.0.0.1", port)) {
@@ -353,56 +355,6 @@ impl RespConn {
             }
         };
         stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        RespConn {
-            reader: BufReader::new(stream),
-        }
-    }
-
-    /// Sends one command and returns the raw bytes of its reply.
-    pub fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        let mut req = format!("*{}\r\n", args.len()).into_bytes();
-        for a in args {
-            req.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-            req.extend_from_slice(a);
-            req.extend_from_slice(b"\r\n");
-        }
-        self.reader
-            .get_mut()
-            .write_all(&req)
-            .expect("writing a command");
-        let mut out = Vec::new();
-        read_reply(&mut self.reader, &mut out);
-        out
-    }
-}
-
-/// Reads one RESP2/RESP3 reply, appending its raw bytes to `out`.
-pub fn read_reply(r: &mut BufReader<TcpStream>, out: &mut Vec<u8>) {
-    let mut line = Vec::new();
-    r.read_until(b'\n', &mut line).expect("reading a reply");
-    assert!(line.len() >= 3, "truncated reply {line:?}");
-    out.extend_from_slice(&line);
-    let head = line[0];
-    let n: i64 = std::str::from_utf8(&line[1..line.len() - 2])
-        .unwrap_or("0")
-        .parse()
-        .unwrap_or(0);
-    match head {
-        b'$' | b'=' | b'!' if n >= 0 => {
-            let mut body = vec![0; n as usize + 2];
-            r.read_exact(&mut body).expect("reading a bulk reply");
-            out.extend_from_slice(&body);
-        }
-        b'*' | b'~' | b'>' => {
-            for _ in 0..n.max(0) {
-                read_reply(r, out);
-            }
-        }
-        b'%' | b'|' => {
-            for _ in 0..n.max(0) * 2 {
-                read_reply(r, out);
-            }
-        }
-        _ => {}
+        resp::RawConn::new(stream)
     }
 }
