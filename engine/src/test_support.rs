@@ -187,7 +187,7 @@ impl RealRedis {
     /// Starts with extra config arguments (e.g. `["--appendonly", "yes"]`).
     pub fn start_with(extra: &[&str]) -> Option<RealRedis> {
         let server = ringkv_testkit::start_redis(extra);
-        let conn = ringkv_testkit::RespConn::connect(server.port);
+        let conn = ringkv_testkit::connect_raw(server.port);
         Some(RealRedis { server, conn })
     }
 

@@ -34,7 +34,7 @@ impl Redis {
             "--list-max-listpack-size",
             "3",
         ]);
-        let conn = ringkv_testkit::RespConn::connect(server.port);
+        let conn = ringkv_testkit::connect_raw(server.port);
         Redis {
             _server: server,
             conn,

@@ -20,7 +20,7 @@ struct Redis {
 impl Redis {
     fn start() -> Redis {
         let server = ringkv_testkit::start_redis(&["--hash-max-listpack-entries", "128"]);
-        let conn = ringkv_testkit::RespConn::connect(server.port);
+        let conn = ringkv_testkit::connect_raw(server.port);
         Redis {
             _server: server,
             conn,

@@ -339,22 +339,15 @@ pub fn wait_for_line(reader: impl Read, needle: &str, timeout: Duration) -> bool
 
 /// Connects to a server on 127.0.0.1:`port` (retrying while it starts) and
 /// returns a raw RESP connection that hands back each reply's exact bytes.
-pub struct RespConn;
-
-impl RespConn {
-    #[allow(clippy::new_ret_no_self)]
-    pub fn connect(port: u16) -> resp::RawConn {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let stream = loop {
-            match TcpStream::connect(("127.0.0.1", port)) {
-                Ok(s) => break s,
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Err(e) => panic!("connecting to 127.0.0.1:{port}: {e}"),
-            }
-        };
-        stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        resp::RawConn::new(stream)
-    }
+pub fn connect_raw(port: u16) -> resp::RawConn {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("connecting to 127.0.0.1:{port}: {e}"),
+        }
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+    resp::RawConn::new(stream)
 }
