@@ -5,63 +5,15 @@
 //! (set algebra) are compared as sorted multisets.
 #![allow(clippy::unwrap_used)]
 
-use ringkv_engine::exec::{ExecCtx, Locks, Propagation};
-use ringkv_engine::reply::{Protocol, ReplyWriter};
-use ringkv_engine::stats::ThreadStats;
-use ringkv_engine::Keyspace;
+use ringkv_engine::reply::Protocol;
 
-/// The real redis-server 7.0 and a raw connection to it (shared test kit:
-/// fails loudly when redis-server is missing, never skips).
-struct Redis {
-    _server: ringkv_testkit::ServerProcess,
-    conn: ringkv_testkit::resp::RawConn,
-}
+mod support;
 
-impl Redis {
-    fn start() -> Redis {
-        let server = ringkv_testkit::start_redis(&["--hash-max-listpack-entries", "128"]);
-        let conn = ringkv_testkit::connect_raw(server.port);
-        Redis {
-            _server: server,
-            conn,
-        }
-    }
+use support::{Engine, Redis};
 
-    fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {
-        self.conn.call(args)
-    }
-}
-
-struct Engine {
-    ks: Keyspace,
-    stats: ThreadStats,
-    prop: Propagation,
-}
-
-impl Engine {
-    fn call(&mut self, proto: Protocol, args: &[&[u8]]) -> Vec<u8> {
-        let name = String::from_utf8_lossy(args[0]).to_lowercase();
-        let spec = ringkv_engine::cmd::all()
-            .find(|s| s.name == name)
-            .unwrap_or_else(|| panic!("engine lacks {name}"));
-        assert!(
-            spec.arity_ok(args.len()),
-            "script has an arity error: {name}"
-        );
-        let mut out = ReplyWriter::new(proto);
-        self.prop.clear();
-        let locks = Locks::for_command(&self.ks, spec, args);
-        let mut ctx = ExecCtx::new(&self.ks, 0, &mut out, &self.stats, &mut self.prop, locks);
-        ctx.run(spec, args);
-        assert!(ctx.block.is_none(), "script must not block: {name}");
-        drop(ctx);
-        out.bytes().to_vec()
-    }
-
-    fn encoding(&self, key: &[u8]) -> Option<&'static str> {
-        let g = self.ks.lock_key(key);
-        g.db(0).and_then(|d| d.get(key)).map(|e| e.value.encoding())
-    }
+/// Redis started with the thresholds this test compares against.
+fn start_redis() -> Redis {
+    Redis::start(&["--hash-max-listpack-entries", "128"])
 }
 
 /// Commands whose reply order is unspecified: compare sorted lines.
@@ -272,12 +224,8 @@ fn generated_script() -> String {
 }
 
 fn run_script(proto: Protocol) {
-    let mut redis = Redis::start();
-    let mut engine = Engine {
-        ks: Keyspace::new(16),
-        stats: ThreadStats::default(),
-        prop: Propagation::default(),
-    };
+    let mut redis = start_redis();
+    let mut engine = Engine::new();
     if proto == Protocol::Resp3 {
         redis.call(&[b"HELLO", b"3"]);
     }
