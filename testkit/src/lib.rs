@@ -106,7 +106,14 @@ impl ServerProcess {
     }
 
     pub fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connecting to the server");
+        let s = TcpStream::connect(("127.0.0.1", self.port)).unwrap_or_else(|e| {
+            panic!(
+                "connecting to {} on port {}: {e}; its log:\n{}",
+                self.name,
+                self.port,
+                self.log()
+            )
+        });
         s.set_read_timeout(Some(Duration::from_secs(10))).ok();
         s
     }

@@ -176,6 +176,14 @@ impl<H: Handler> UringLoop<'_, H> {
             Err(e) if e.raw_os_error() == Some(libc::EINTR) => Ok(()),
             // The completion queue is full: reaping makes room.
             Err(e) if e.raw_os_error() == Some(libc::EBUSY) => Ok(()),
+            // The kernel could not get memory for the submission right now
+            // (a loaded machine): back off and retry rather than stopping
+            // the whole server.
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EAGAIN) | Some(libc::ENOMEM)) => {
+                tracing::warn!("io_uring_enter: {e}; retrying");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }
