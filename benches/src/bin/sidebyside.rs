@@ -157,7 +157,16 @@ fn main() -> anyhow::Result<()> {
     let machine = Machine::describe(&ctx.data_parent);
     let loadavg_before = loadavg();
     let started = Instant::now();
-    let invocation: Vec<String> = std::env::args().collect();
+    // Quoted where a shell would need it, so the line can be pasted back.
+    let invocation: Vec<String> = std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains([' ', '"', '\'', '|', ';', '&']) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect();
     let mut out = format!(
         "### Side by side ({})\n\n{}\n\nServers pinned with `taskset -c {}` (ringkv with `--io-threads 1`), load generator with `taskset -c {}`, persistence off unless the table says otherwise; data directories under `{}`. \
          {} alternating pairs per comparison (order swapped every pair); \"ratio\" is the median of per-pair ratios.\n\n\
