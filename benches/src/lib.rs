@@ -5,8 +5,10 @@
 //! The library holds what the binaries share: starting and measuring
 //! servers ([`server`]), running and parsing `redis-benchmark`
 //! ([`redis_benchmark`]), bulk loading ([`load`]), the machine description
-//! ([`machine`]) and the markdown report ([`report`]).
+//! ([`machine`]), the markdown report ([`report`]) and INFO counters
+//! ([`info`]).
 
+pub mod info;
 pub mod load;
 pub mod machine;
 pub mod redis_benchmark;

@@ -89,7 +89,21 @@ impl ServerProcess {
         persistence: Persistence,
         cpus: &str,
     ) -> anyhow::Result<ServerProcess> {
-        let dir = tempfile::tempdir().context("creating a server directory")?;
+        Self::start_in(bins, kind, persistence, cpus, &std::env::temp_dir())
+    }
+
+    /// [`ServerProcess::start`] with the server's data directory a fresh
+    /// temporary directory under `parent`: persistence comparisons put
+    /// both servers on the same filesystem.
+    pub fn start_in(
+        bins: &Binaries,
+        kind: &ServerKind,
+        persistence: Persistence,
+        cpus: &str,
+        parent: &Path,
+    ) -> anyhow::Result<ServerProcess> {
+        let dir = tempfile::tempdir_in(parent)
+            .with_context(|| format!("creating a server directory under {}", parent.display()))?;
         let port = free_port()?;
         let mut args: Vec<String> = vec![
             "--port".into(),

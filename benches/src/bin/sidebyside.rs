@@ -6,6 +6,7 @@
 //! ```text
 //! cargo build --release -p ringkv-server -p ringkv-benches
 //! target/release/sidebyside [--quick] [--pairs N] [--only strings,memory,...] [--write BENCHMARKS.md]
+//!     [--section sidebyside] [--data-dir DIR]
 //! ```
 //!
 //! Each scenario is a function from the run context to tables; add new
@@ -18,6 +19,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use ringkv_benches::info::{info, AofCounters, AofDelta};
 use ringkv_benches::load::bulk_load;
 use ringkv_benches::machine::Machine;
 use ringkv_benches::redis_benchmark::{parse_csv, BenchSpec, CsvRow};
@@ -53,6 +55,15 @@ struct Args {
     /// `<!-- BEGIN sidebyside -->` markers instead of printing it.
     #[arg(long)]
     write: Option<PathBuf>,
+    /// The marker name `--write` splices between (`<!-- BEGIN <section> -->`),
+    /// so a partial rerun can keep the other runs' tables.
+    #[arg(long, default_value = "sidebyside")]
+    section: String,
+    /// Servers' data directories are fresh temporary directories under
+    /// this one (both servers on the same filesystem); fsync-bench runs
+    /// here too.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
     /// A note printed above the tables (e.g. "noisy: other builds running").
     #[arg(long, default_value = "")]
     label: String,
@@ -65,6 +76,8 @@ struct Ctx {
     server_cpus: String,
     load_cpus: String,
     loadgen: PathBuf,
+    /// Parent of every server's data directory.
+    data_parent: PathBuf,
 }
 
 type Scenario = fn(&Ctx) -> anyhow::Result<Vec<Table>>;
@@ -84,6 +97,11 @@ const SCENARIOS: &[(&str, &str, Scenario)] = &[
         "collections",
         "redis-benchmark -t lpush,lpop,sadd,hset,zadd,lrange_100",
         collections,
+    ),
+    (
+        "persistence",
+        "SET under appendonly yes, appendfsync always/everysec/no, pipeline 1 and 16; group-commit counters; disk fsync rate",
+        persistence,
     ),
     ("memory", "RSS after 1,000,000 string keys", memory_strings),
     (
@@ -119,6 +137,14 @@ fn main() -> anyhow::Result<()> {
         .parent()
         .context("no executable directory")?
         .join("loadgen");
+    let data_root = match &args.data_dir {
+        Some(d) => d.clone(),
+        None => std::env::temp_dir(),
+    };
+    let data_parent = tempfile::Builder::new()
+        .prefix("sidebyside-")
+        .tempdir_in(&data_root)
+        .with_context(|| format!("creating a data directory under {}", data_root.display()))?;
     let ctx = Ctx {
         bins: Binaries::locate(args.ringkv.clone())?,
         quick: args.quick,
@@ -126,18 +152,30 @@ fn main() -> anyhow::Result<()> {
         server_cpus: args.server_cpus.clone(),
         load_cpus: args.load_cpus.clone(),
         loadgen,
+        data_parent: data_parent.path().to_path_buf(),
     };
-    let machine = Machine::describe(&std::env::current_dir()?);
+    let machine = Machine::describe(&ctx.data_parent);
+    let loadavg_before = loadavg();
     let started = Instant::now();
-    let invocation: Vec<String> = std::env::args().collect();
+    // Quoted where a shell would need it, so the line can be pasted back.
+    let invocation: Vec<String> = std::env::args()
+        .map(|a| {
+            if a.is_empty() || a.contains([' ', '"', '\'', '|', ';', '&']) {
+                format!("'{}'", a.replace('\'', "'\\''"))
+            } else {
+                a
+            }
+        })
+        .collect();
     let mut out = format!(
-        "### Side by side ({})\n\n{}\n\nServers pinned with `taskset -c {}` (ringkv with `--io-threads 1`), load generator with `taskset -c {}`, persistence off. \
+        "### Side by side ({})\n\n{}\n\nServers pinned with `taskset -c {}` (ringkv with `--io-threads 1`), load generator with `taskset -c {}`, persistence off unless the table says otherwise; data directories under `{}`. \
          {} alternating pairs per comparison (order swapped every pair); \"ratio\" is the median of per-pair ratios.\n\n\
          Produced by `{}`.\n\n",
         if ctx.quick { "quick" } else { "full" },
         machine.markdown(),
         ctx.server_cpus,
         ctx.load_cpus,
+        data_root.display(),
         ctx.pairs,
         invocation.join(" ")
     );
@@ -165,17 +203,26 @@ fn main() -> anyhow::Result<()> {
         );
     }
     out.push_str(&format!(
-        "Total harness time: {:.0} s.\n\n",
-        started.elapsed().as_secs_f64()
+        "Total harness time: {:.0} s. Load average (`/proc/loadavg`) before: {loadavg_before}; after: {}.\n\n",
+        started.elapsed().as_secs_f64(),
+        loadavg()
     ));
     match &args.write {
         Some(path) => {
-            splice_into_file(path, "sidebyside", &out)?;
+            splice_into_file(path, &args.section, &out)?;
             eprintln!("sidebyside: wrote {}", path.display());
         }
         None => print!("{out}"),
     }
     Ok(())
+}
+
+/// The first three fields of /proc/loadavg (1, 5, 15 minutes).
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").map_or_else(
+        |_| "unknown".into(),
+        |s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    )
 }
 
 /// An error squeezed onto one markdown table line.
@@ -200,6 +247,26 @@ struct Series {
     rps: Vec<f64>,
     p50_ms: Vec<f64>,
     p99_ms: Vec<f64>,
+    /// Group-commit counters over each run (ringkv with AOF only).
+    aof: Vec<AofDelta>,
+    /// Each run's fsyncs per second of benchmark time (ringkv with AOF).
+    fsyncs_per_sec: Vec<f64>,
+}
+
+/// One side of a comparison: a server and its persistence.
+#[derive(Debug, Clone, PartialEq)]
+struct Side {
+    kind: ServerKind,
+    persistence: Persistence,
+}
+
+impl Side {
+    fn off(kind: &ServerKind) -> Side {
+        Side {
+            kind: kind.clone(),
+            persistence: Persistence::Off,
+        }
+    }
 }
 
 /// Runs `spec` against `a` and `b` alternately (`ctx.pairs` pairs, a fresh
@@ -210,13 +277,40 @@ fn compare(
     b: &ServerKind,
     spec: &BenchSpec,
 ) -> anyhow::Result<Vec<(String, Series, Series)>> {
+    compare_sides(ctx, &Side::off(a), &Side::off(b), spec)
+}
+
+/// [`compare`] with each side's persistence chosen; for a side whose
+/// server reports group-commit counters, also records their change over
+/// each run (with one test per spec, the run is `requests / rps` long).
+fn compare_sides(
+    ctx: &Ctx,
+    a: &Side,
+    b: &Side,
+    spec: &BenchSpec,
+) -> anyhow::Result<Vec<(String, Series, Series)>> {
     let mut results: Vec<(String, Series, Series)> = Vec::new();
     for pair in 0..ctx.pairs {
         let order = if pair % 2 == 0 { [a, b] } else { [b, a] };
-        for kind in order {
-            let server = ServerProcess::start(&ctx.bins, kind, Persistence::Off, &ctx.server_cpus)?;
+        for side in order {
+            let server = ServerProcess::start_in(
+                &ctx.bins,
+                &side.kind,
+                side.persistence,
+                &ctx.server_cpus,
+                &ctx.data_parent,
+            )?;
+            let counters = || -> anyhow::Result<Option<AofCounters>> {
+                if side.persistence == Persistence::Off {
+                    return Ok(None);
+                }
+                Ok(AofCounters::from_info(&info(server.port, "persistence")?))
+            };
+            let before = counters()?;
             let rows = spec.run(server.port, &ctx.load_cpus)?;
+            let after = counters()?;
             drop(server);
+            let single_test = rows.len() == 1;
             for row in rows {
                 let idx = match results.iter().position(|r| r.0 == row.test) {
                     Some(i) => i,
@@ -226,7 +320,7 @@ fn compare(
                     }
                 };
                 let entry = &mut results[idx];
-                let series = if kind == a {
+                let series = if side == a {
                     &mut entry.1
                 } else {
                     &mut entry.2
@@ -234,6 +328,14 @@ fn compare(
                 series.rps.push(row.rps);
                 series.p50_ms.push(row.p50_ms);
                 series.p99_ms.push(row.p99_ms);
+                if let (Some(before), Some(after), true) = (before, after, single_test) {
+                    let delta = after.since(&before);
+                    if row.rps > 0.0 {
+                        let run_secs = spec.requests as f64 / row.rps;
+                        series.fsyncs_per_sec.push(delta.fsyncs as f64 / run_secs);
+                    }
+                    series.aof.push(delta);
+                }
             }
         }
     }
@@ -636,4 +738,355 @@ fn loadgen_vs_redis_benchmark(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
     }
     table.note = "Both generators run single-threaded on the load CPU against the same redis-server; a ratio >= 1 means loadgen pushes redis at least as hard.".into();
     Ok(vec![table])
+}
+
+/// The issue's targets for ringkv / redis under each appendfsync policy:
+/// (policy, pipeline) -> minimum req/s ratio, and whether ringkv's p99
+/// must also be at most redis's.
+fn persistence_target(fsync: &str, pipeline: u32) -> (f64, bool) {
+    match (fsync, pipeline) {
+        ("always", 1) => (1.7, true),
+        ("always", _) => (2.0, false),
+        _ => (1.0, false),
+    }
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "**not met**"
+    }
+}
+
+fn persistence_specs(ctx: &Ctx) -> Vec<BenchSpec> {
+    let (n1, n16) = if ctx.quick {
+        (30_000, 150_000)
+    } else {
+        (100_000, 500_000)
+    };
+    [(1, n1), (16, n16)]
+        .into_iter()
+        .map(|(pipeline, requests)| BenchSpec {
+            tests: "set".into(),
+            clients: 50,
+            requests,
+            data_size: 64,
+            keyspace: 100_000,
+            pipeline,
+        })
+        .collect()
+}
+
+fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
+    let ringkv_kind = ringkv("uring");
+    let mut vs_redis = Table::new(
+        "Persistence: SET under appendonly yes (ringkv uring vs redis)",
+        &[
+            "appendfsync",
+            "pipeline",
+            "ringkv req/s",
+            "redis req/s",
+            "ratio ringkv/redis",
+            "ringkv p50/p99 ms",
+            "redis p50/p99 ms",
+            "p99 ratio",
+            "ringkv fsyncs/s",
+            "ringkv mean group (records)",
+            "ringkv mean fsync µs",
+            "target",
+        ],
+    );
+    let specs = persistence_specs(ctx);
+    vs_redis.commands.push(format!(
+        "both servers: --appendonly yes --appendfsync <always|everysec|no> --save '' --dir <fresh dir under {}>",
+        ctx.data_parent.display()
+    ));
+    for spec in &specs {
+        vs_redis.commands.push(spec.display(&ctx.load_cpus));
+    }
+    let mut ringkv_always_p1: Option<f64> = None;
+    for fsync in ["always", "everysec", "no"] {
+        for spec in &specs {
+            let a = Side {
+                kind: ringkv_kind.clone(),
+                persistence: Persistence::Aof(fsync),
+            };
+            let b = Side {
+                kind: ServerKind::Redis,
+                persistence: Persistence::Aof(fsync),
+            };
+            let results = match compare_sides(ctx, &a, &b, spec) {
+                Ok(r) => r,
+                Err(e) => {
+                    let mut row = vec![fsync.to_string(), spec.pipeline.to_string()];
+                    row.push(format!("not measured: {}", one_line(&format!("{e:#}"))));
+                    row.resize(vs_redis.header.len(), "-".into());
+                    vs_redis.rows.push(row);
+                    continue;
+                }
+            };
+            for (_, sa, sb) in results {
+                let ratio = median_ratio(&sa.rps, &sb.rps);
+                let p99_ratio = median_ratio(&sa.p99_ms, &sb.p99_ms);
+                let (min_ratio, p99_bound) = persistence_target(fsync, spec.pipeline);
+                let target = match ratio {
+                    Some(r) => {
+                        let ok =
+                            r >= min_ratio && (!p99_bound || p99_ratio.is_some_and(|p| p <= 1.0));
+                        format!(
+                            "≥ {min_ratio:.1}×{}: {}",
+                            if p99_bound { ", p99 ≤ redis" } else { "" },
+                            met(ok)
+                        )
+                    }
+                    None => "-".into(),
+                };
+                if fsync == "always" && spec.pipeline == 1 {
+                    ringkv_always_p1 = median(&sa.rps);
+                }
+                let groups: Vec<f64> = sa.aof.iter().filter_map(|d| d.mean_group_records).collect();
+                let fsync_us: Vec<f64> = sa
+                    .aof
+                    .iter()
+                    .filter_map(|d| d.fsync_mean_latency_us)
+                    .collect();
+                vs_redis.rows.push(vec![
+                    fsync.to_string(),
+                    spec.pipeline.to_string(),
+                    median(&sa.rps).map_or("-".into(), thousands),
+                    median(&sb.rps).map_or("-".into(), thousands),
+                    fmt_ratio(ratio),
+                    format!(
+                        "{}/{}",
+                        fmt_ms(median(&sa.p50_ms)),
+                        fmt_ms(median(&sa.p99_ms))
+                    ),
+                    format!(
+                        "{}/{}",
+                        fmt_ms(median(&sb.p50_ms)),
+                        fmt_ms(median(&sb.p99_ms))
+                    ),
+                    fmt_ratio(p99_ratio),
+                    median(&sa.fsyncs_per_sec).map_or("-".into(), thousands),
+                    median(&groups).map_or("-".into(), |g| format!("{g:.1}")),
+                    median(&fsync_us).map_or("-".into(), thousands),
+                    target,
+                ]);
+            }
+        }
+    }
+    vs_redis.note = format!(
+        "Medians over {} runs per server; ratios are medians of per-pair ratios. ringkv's fsyncs/s, mean group size and mean fsync latency are deltas of `INFO persistence` (`aof_fsyncs`, `aof_fsync_groups`, `aof_mean_group_records`, `aof_fsync_mean_latency_us`) read before and after each run, over the run's `requests / rps` seconds; redis reports no such counters.",
+        ctx.pairs
+    );
+
+    // "Durability nearly free": ringkv's always against its own appendonly no.
+    let mut vs_self = Table::new(
+        "Persistence: ringkv appendfsync always vs ringkv appendonly no (pipeline 1)",
+        &[
+            "pipeline",
+            "ringkv always req/s",
+            "ringkv appendonly no req/s",
+            "ratio always/no",
+            "always p50/p99 ms",
+            "no p50/p99 ms",
+            "target",
+        ],
+    );
+    let p1 = specs
+        .iter()
+        .find(|s| s.pipeline == 1)
+        .context("no pipeline-1 spec")?;
+    vs_self.commands.push(p1.display(&ctx.load_cpus));
+    let always = Side {
+        kind: ringkv_kind.clone(),
+        persistence: Persistence::Aof("always"),
+    };
+    match compare_sides(ctx, &always, &Side::off(&ringkv_kind), p1) {
+        Ok(results) => {
+            for (_, sa, sb) in results {
+                let ratio = median_ratio(&sa.rps, &sb.rps);
+                vs_self.rows.push(vec![
+                    "1".into(),
+                    median(&sa.rps).map_or("-".into(), thousands),
+                    median(&sb.rps).map_or("-".into(), thousands),
+                    fmt_ratio(ratio),
+                    format!(
+                        "{}/{}",
+                        fmt_ms(median(&sa.p50_ms)),
+                        fmt_ms(median(&sa.p99_ms))
+                    ),
+                    format!(
+                        "{}/{}",
+                        fmt_ms(median(&sb.p50_ms)),
+                        fmt_ms(median(&sb.p99_ms))
+                    ),
+                    ratio.map_or("-".into(), |r| format!("≥ 0.95: {}", met(r >= 0.95))),
+                ]);
+            }
+        }
+        Err(e) => vs_self.rows.push(vec![
+            "1".into(),
+            format!("not measured: {}", one_line(&format!("{e:#}"))),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+        ]),
+    }
+    vs_self.note = format!(
+        "{} alternating pairs of fresh ringkv servers, one with `--appendonly yes --appendfsync always`, one with `--appendonly no`.",
+        ctx.pairs
+    );
+
+    Ok(vec![
+        vs_redis,
+        vs_self,
+        disk_fsync_table(ctx, ringkv_always_p1)?,
+    ])
+}
+
+/// The disk's own rate for one writer making 64-byte records durable, from
+/// `ringkv fsync-bench` on the servers' filesystem: the rate a server
+/// without group commit could not exceed under appendfsync always.
+fn disk_fsync_table(ctx: &Ctx, ringkv_always_p1_rps: Option<f64>) -> anyhow::Result<Table> {
+    let seconds = if ctx.quick { "0.5" } else { "1" };
+    let dir = ctx.data_parent.join("fsync-bench");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let args = [
+        "fsync-bench",
+        "--dir",
+        &dir.display().to_string(),
+        "--size",
+        "64",
+        "--seconds",
+        seconds,
+        "--json",
+    ]
+    .map(String::from);
+    let mut table = Table::new(
+        "Persistence: the disk's single-writer durable-write rate (64-byte records)",
+        &["method", "file", "ops/s", "p50 µs", "p99 µs"],
+    );
+    table.commands.push(format!(
+        "taskset -c {} ringkv {}",
+        ctx.server_cpus,
+        args.join(" ")
+    ));
+    let out = Command::new("taskset")
+        .arg("-c")
+        .arg(&ctx.server_cpus)
+        .arg(&ctx.bins.ringkv)
+        .args(&args)
+        .output()
+        .context("running ringkv fsync-bench")?;
+    if !out.status.success() {
+        bail!(
+            "ringkv fsync-bench failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let rows = parse_fsync_bench_json(&String::from_utf8_lossy(&out.stdout));
+    let mut single_writer: Option<f64> = None;
+    for r in rows
+        .iter()
+        .filter(|r| r.method == "write+fdatasync" || r.method == "io_uring write->fdatasync")
+    {
+        if r.method == "write+fdatasync" && r.file == "append" {
+            single_writer = Some(r.ops_per_sec);
+        }
+        table.rows.push(vec![
+            r.method.clone(),
+            r.file.clone(),
+            thousands(r.ops_per_sec),
+            thousands(r.p50_us),
+            thousands(r.p99_us),
+        ]);
+    }
+    if rows.is_empty() {
+        bail!("fsync-bench printed no rows");
+    }
+    table.note = match (single_writer, ringkv_always_p1_rps) {
+        (Some(disk), Some(rps)) if disk > 0.0 => format!(
+            "ringkv under appendfsync always at pipeline 1 acknowledged {} SETs/s, {:.0}× the disk's single-writer write+fdatasync rate ({} /s): each fsync covers a group of writes.",
+            thousands(rps),
+            rps / disk,
+            thousands(disk)
+        ),
+        _ => String::new(),
+    };
+    Ok(table)
+}
+
+/// One row of `ringkv fsync-bench --json`.
+#[derive(Debug, Clone, PartialEq)]
+struct FsyncBenchRow {
+    method: String,
+    file: String,
+    ops_per_sec: f64,
+    p50_us: f64,
+    p99_us: f64,
+}
+
+/// The value after `"key":` in a one-line JSON object: a string's contents
+/// (no escapes occur in the fields read here) or a number's text.
+fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    let start = line.find(&format!("\"{key}\":"))? + key.len() + 3;
+    let rest = &line[start..];
+    match rest.strip_prefix('"') {
+        Some(s) => s.split('"').next(),
+        None => rest.split([',', '}']).next().map(str::trim),
+    }
+}
+
+/// The non-skipped rows of fsync-bench's JSON (one object per line).
+fn parse_fsync_bench_json(text: &str) -> Vec<FsyncBenchRow> {
+    text.lines()
+        .filter(|l| l.starts_with("{\"method\""))
+        .filter(|l| json_field(l, "skipped") == Some("null"))
+        .filter_map(|l| {
+            let num = |k: &str| json_field(l, k)?.parse::<f64>().ok();
+            Some(FsyncBenchRow {
+                method: json_field(l, "method")?.to_string(),
+                file: json_field(l, "file")?.to_string(),
+                ops_per_sec: num("ops_per_sec")?,
+                p50_us: num("p50_us")?,
+                p99_us: num("p99_us")?,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fsync_bench_json_rows() {
+        let text = "{\"dir\":\"/tmp/x\",\"seconds_per_test\":0.5,\"rows\":[\n\
+{\"method\":\"write+fdatasync\",\"file\":\"append\",\"size_bytes\":64,\"writers\":1,\"ops\":160,\"elapsed_secs\":0.500000,\"ops_per_sec\":320.500,\"durable_bytes_per_sec\":20512.000,\"p50_us\":2957,\"p99_us\":8887,\"p999_us\":10900,\"max_us\":10900,\"skipped\":null},\n\
+{\"method\":\"O_DIRECT|O_DSYNC write\",\"file\":\"append\",\"size_bytes\":64,\"writers\":1,\"ops\":0,\"elapsed_secs\":0.000000,\"ops_per_sec\":0.000,\"durable_bytes_per_sec\":0.000,\"p50_us\":0,\"p99_us\":0,\"p999_us\":0,\"max_us\":0,\"skipped\":\"O_DIRECT needs sizes\"}\n]}\n";
+        let rows = parse_fsync_bench_json(text);
+        assert_eq!(
+            rows,
+            vec![FsyncBenchRow {
+                method: "write+fdatasync".into(),
+                file: "append".into(),
+                ops_per_sec: 320.5,
+                p50_us: 2957.0,
+                p99_us: 8887.0,
+            }]
+        );
+    }
+
+    #[test]
+    fn persistence_targets_follow_the_issue() {
+        assert_eq!(persistence_target("always", 1), (1.7, true));
+        assert_eq!(persistence_target("always", 16), (2.0, false));
+        assert_eq!(persistence_target("everysec", 1), (1.0, false));
+        assert_eq!(persistence_target("no", 16), (1.0, false));
+    }
 }
