@@ -320,6 +320,11 @@ struct Writer {
     metrics: LogMetrics,
 }
 
+/// How long a group may wait to fill when no fsync is due per group
+/// (`everysec`, `no`), and the size that ends the wait early.
+const LINGER: Duration = Duration::from_micros(500);
+const LINGER_BYTES_MAX: usize = 256 * 1024;
+
 impl Writer {
     fn run(&mut self) {
         let mut buf = Vec::new();
@@ -382,6 +387,21 @@ impl Writer {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
             st.writer_idle = false;
+        }
+        if self.cfg.sync != SyncPolicy::Always
+            && st.failed.is_none()
+            && st.buf.len() < LINGER_BYTES_MAX
+            && st.rotations.is_empty()
+            && !st.sync_requested
+            && !st.closing
+        {
+            // Without a per-group fsync nobody waits on this group: let it
+            // fill for a moment instead of waking for every few records
+            // (which costs the io-threads their core). Redis likewise writes
+            // its AOF buffer once per event-loop turn.
+            drop(st);
+            std::thread::sleep(LINGER);
+            st = self.shared.lock();
         }
         std::mem::swap(&mut st.buf, buf);
         let group = Group {
