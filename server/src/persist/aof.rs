@@ -111,6 +111,11 @@ pub struct AofState {
     mode: Mutex<AofMode>,
     /// Appends go through here; `None` when no log is open.
     writer: Mutex<Option<Active>>,
+    /// False only while nothing is logged (appendonly no): lets every write
+    /// command skip the writer lock then, so AOF-off has no shared lock on
+    /// the command path. Set before a log is installed, cleared only when
+    /// logging stops altogether.
+    logging: AtomicBool,
     /// The manifest as last persisted (lock order: slots, writer, manifest).
     manifest: Mutex<Manifest>,
     /// For io-threads: the open log (durable LSN), without the writer lock.
@@ -137,6 +142,7 @@ impl Default for AofState {
         AofState {
             mode: Mutex::new(AofMode::Off),
             writer: Mutex::new(None),
+            logging: AtomicBool::new(false),
             manifest: Mutex::new(Manifest::default()),
             log: RwLock::new(None),
             write_failed: AtomicBool::new(false),
@@ -302,6 +308,7 @@ fn new_active(shared: &Shared, log: Arc<GroupCommitLog>, path: PathBuf) -> Activ
 fn install(shared: &Shared, w: &mut Option<Active>, active: Active) {
     *shared.aof.log.write() = Some(active.log.clone());
     *w = Some(active);
+    shared.aof.logging.store(true, Ordering::Release);
 }
 
 /// Closes the open log (flush + fsync + trim), keeping LSNs monotonic.
@@ -317,6 +324,7 @@ fn close_active(shared: &Shared, w: &mut Option<Active>, release_all: bool) {
         shared.aof.next_lsn.fetch_max(end, Ordering::SeqCst);
         if release_all {
             *shared.aof.log.write() = None;
+            shared.aof.logging.store(false, Ordering::Release);
         }
     }
 }
@@ -346,7 +354,7 @@ fn command_len(buf: &[u8]) -> usize {
 /// Appends a finished command's propagated form. Called while the
 /// command's slot locks are held, so log order is execution order per key.
 pub fn append(shared: &Shared, prop: &Propagation) {
-    if prop.count == 0 {
+    if prop.count == 0 || !shared.aof.logging.load(Ordering::Acquire) {
         return;
     }
     let mut guard = shared.aof.writer.lock();
