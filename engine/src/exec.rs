@@ -86,6 +86,9 @@ pub struct Propagation {
     pub custom: bool,
     /// Database the commands in `buf` apply to, per command.
     pub dbs: SmallVec<[usize; 4]>,
+    /// Set when nothing consumes the propagated form (AOF off): `push`
+    /// then records nothing, sparing every write its RESP encoding.
+    pub disabled: bool,
 }
 
 impl Propagation {
@@ -98,6 +101,9 @@ impl Propagation {
 
     pub fn push(&mut self, db: usize, args: &[&[u8]]) {
         use std::io::Write;
+        if self.disabled {
+            return;
+        }
         let _ = write!(self.buf, "*{}\r\n", args.len());
         for a in args {
             let _ = write!(self.buf, "${}\r\n", a.len());

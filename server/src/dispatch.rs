@@ -296,6 +296,7 @@ fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) 
     };
     let worker = &mut *ctx.worker;
     worker.prop.clear();
+    worker.prop.disabled = !shared.aof.is_logging();
     let mut exec = ExecCtx::new(
         ks,
         ctx.client.db,

@@ -137,6 +137,15 @@ pub struct AofState {
     handle: Mutex<std::sync::Weak<Shared>>,
 }
 
+impl AofState {
+    /// True while commands are being logged (a log is open). Read with the
+    /// command's slot locks held, it cannot change under the command: the
+    /// log switches only while every slot is locked.
+    pub fn is_logging(&self) -> bool {
+        self.logging.load(Ordering::Acquire)
+    }
+}
+
 impl Default for AofState {
     fn default() -> Self {
         AofState {
