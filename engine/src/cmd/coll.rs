@@ -674,3 +674,56 @@ mod tests {
         assert_eq!(resolve_range(0, 0, 0), None);
     }
 }
+
+/// The `numkeys key…` part of LMPOP/ZMPOP (and their blocking forms) at
+/// `args[at..]`: the keys and the index of the argument after them (the
+/// direction, which must follow the keys). None after replying an error.
+pub fn parse_mpop_keys<'a>(
+    ctx: &mut ExecCtx<'_>,
+    args: &[&'a [u8]],
+    at: usize,
+) -> Option<(Vec<&'a [u8]>, usize)> {
+    let n = match parse_i64(args[at]) {
+        None => {
+            ctx.out.error(ERR_NOT_INT);
+            return None;
+        }
+        Some(n) if n <= 0 => {
+            ctx.out.error("ERR numkeys should be greater than 0");
+            return None;
+        }
+        Some(n) => n as u64,
+    };
+    if n >= (args.len() - at - 1) as u64 {
+        ctx.out.error(ERR_SYNTAX);
+        return None;
+    }
+    let next = at + 1 + n as usize;
+    Some((args[at + 1..next].to_vec(), next))
+}
+
+/// The optional trailing `COUNT n` of LMPOP/ZMPOP from `args[i..]`
+/// (default 1). None after replying an error.
+pub fn parse_mpop_count(ctx: &mut ExecCtx<'_>, args: &[&[u8]], mut i: usize) -> Option<usize> {
+    let mut count = None;
+    while i < args.len() {
+        if args[i].eq_ignore_ascii_case(b"count") && count.is_none() && i + 1 < args.len() {
+            match parse_i64(args[i + 1]) {
+                Some(c) if c > 0 => count = Some(c as usize),
+                Some(_) => {
+                    ctx.out.error("ERR count should be greater than 0");
+                    return None;
+                }
+                None => {
+                    ctx.out.error(ERR_NOT_INT);
+                    return None;
+                }
+            }
+            i += 2;
+        } else {
+            ctx.out.error(ERR_SYNTAX);
+            return None;
+        }
+    }
+    Some(count.unwrap_or(1))
+}

@@ -6,8 +6,8 @@
 //! is signalled ready. Blocking pops propagate their non-blocking form.
 
 use super::coll::{
-    block_on, list_create, list_mut, parse_i64, parse_timeout, read_list, remove_if_empty,
-    resolve_range,
+    block_on, list_create, list_mut, parse_i64, parse_mpop_count, parse_mpop_keys, parse_timeout,
+    read_list, remove_if_empty, resolve_range,
 };
 use crate::command::{spec, CommandFlags as F, CommandSpec, EngineFn, KeyPositions};
 use crate::exec::{ExecCtx, ERR_NOT_INT, ERR_SYNTAX};
@@ -543,51 +543,13 @@ fn parse_mpop<'a>(
     args: &[&'a [u8]],
     at: usize,
 ) -> Option<(Vec<&'a [u8]>, End, usize)> {
-    let n = match parse_i64(args[at]) {
-        None => {
-            ctx.out.error(ERR_NOT_INT);
-            return None;
-        }
-        Some(n) if n <= 0 => {
-            ctx.out.error("ERR numkeys should be greater than 0");
-            return None;
-        }
-        Some(n) => n as u64,
-    };
-    let rest = (args.len() - at - 1) as u64;
-    if n >= rest {
-        // The direction must follow the keys.
-        ctx.out.error(ERR_SYNTAX);
-        return None;
-    }
-    let keys: Vec<&[u8]> = args[at + 1..at + 1 + n as usize].to_vec();
-    let mut i = at + 1 + n as usize;
+    let (keys, i) = parse_mpop_keys(ctx, args, at)?;
     let Some(end) = End::parse(args[i]) else {
         ctx.out.error(ERR_SYNTAX);
         return None;
     };
-    i += 1;
-    let mut count = None;
-    while i < args.len() {
-        if args[i].eq_ignore_ascii_case(b"count") && count.is_none() && i + 1 < args.len() {
-            match parse_i64(args[i + 1]) {
-                Some(c) if c > 0 => count = Some(c as usize),
-                Some(_) => {
-                    ctx.out.error("ERR count should be greater than 0");
-                    return None;
-                }
-                None => {
-                    ctx.out.error(ERR_NOT_INT);
-                    return None;
-                }
-            }
-            i += 2;
-        } else {
-            ctx.out.error(ERR_SYNTAX);
-            return None;
-        }
-    }
-    Some((keys, end, count.unwrap_or(1)))
+    let count = parse_mpop_count(ctx, args, i + 1)?;
+    Some((keys, end, count))
 }
 
 /// LMPOP's core: pops from the first non-empty list. Returns Some(true)

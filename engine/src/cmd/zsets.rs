@@ -9,9 +9,9 @@ use rand::Rng;
 use smallvec::smallvec;
 
 use super::coll::{
-    block_on, parse_count, parse_f64, parse_f64_loose, parse_i64, parse_scan, parse_timeout,
-    read_zset, remove_if_empty, resolve_range, write_scan_all, write_scan_page, zset_create,
-    zset_mut, WrongType,
+    block_on, parse_count, parse_f64, parse_f64_loose, parse_i64, parse_mpop_count,
+    parse_mpop_keys, parse_scan, parse_timeout, read_zset, remove_if_empty, resolve_range,
+    write_scan_all, write_scan_page, zset_create, zset_mut, WrongType,
 };
 use super::lists::{numkeys_at, parse_positive};
 use super::sets::parse_intercard;
@@ -923,23 +923,7 @@ fn parse_zmpop<'a>(
     args: &[&'a [u8]],
     at: usize,
 ) -> Option<(Vec<&'a [u8]>, bool, usize)> {
-    let n = match parse_i64(args[at]) {
-        None => {
-            ctx.out.error(ERR_NOT_INT);
-            return None;
-        }
-        Some(n) if n <= 0 => {
-            ctx.out.error("ERR numkeys should be greater than 0");
-            return None;
-        }
-        Some(n) => n as u64,
-    };
-    if n >= (args.len() - at - 1) as u64 {
-        ctx.out.error(ERR_SYNTAX);
-        return None;
-    }
-    let keys = args[at + 1..at + 1 + n as usize].to_vec();
-    let mut i = at + 1 + n as usize;
+    let (keys, i) = parse_mpop_keys(ctx, args, at)?;
     let max = if args[i].eq_ignore_ascii_case(b"max") {
         true
     } else if args[i].eq_ignore_ascii_case(b"min") {
@@ -948,28 +932,8 @@ fn parse_zmpop<'a>(
         ctx.out.error(ERR_SYNTAX);
         return None;
     };
-    i += 1;
-    let mut count = None;
-    while i < args.len() {
-        if args[i].eq_ignore_ascii_case(b"count") && count.is_none() && i + 1 < args.len() {
-            match parse_i64(args[i + 1]) {
-                Some(c) if c > 0 => count = Some(c as usize),
-                Some(_) => {
-                    ctx.out.error("ERR count should be greater than 0");
-                    return None;
-                }
-                None => {
-                    ctx.out.error(ERR_NOT_INT);
-                    return None;
-                }
-            }
-            i += 2;
-        } else {
-            ctx.out.error(ERR_SYNTAX);
-            return None;
-        }
-    }
-    Some((keys, max, count.unwrap_or(1)))
+    let count = parse_mpop_count(ctx, args, i + 1)?;
+    Some((keys, max, count))
 }
 
 /// Pops from the first non-empty key and replies; Some(false) if all were empty.
