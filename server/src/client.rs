@@ -24,7 +24,9 @@ pub struct ClientMeta {
     pub db: AtomicUsize,
     pub resp: AtomicU8,
     pub last_interaction_ms: AtomicU64,
-    pub last_cmd: Mutex<&'static str>,
+    /// Index in the command table of the last command run (`usize::MAX`:
+    /// none yet); an atomic so the command path takes no lock for it.
+    pub last_cmd: AtomicUsize,
     /// Set by CLIENT KILL from any thread; the owning loop closes the connection.
     pub kill: AtomicBool,
     pub in_multi: AtomicBool,
@@ -67,7 +69,7 @@ impl ClientMeta {
             flags,
             self.db.load(Ordering::Relaxed),
             multi,
-            self.last_cmd.lock(),
+            crate::dispatch::command_name(self.last_cmd.load(Ordering::Relaxed)),
             self.resp.load(Ordering::Relaxed),
         )
     }
@@ -99,8 +101,6 @@ impl WatchState {
 pub struct BlockedState {
     /// Absolute deadline in Unix ms; 0 = forever.
     pub deadline_ms: u64,
-    /// Null reply kind to send on timeout.
-    pub timeout_reply_null_array: bool,
 }
 
 /// Thread-local connection state.

@@ -143,6 +143,12 @@ impl CmdCtx<'_> {
     }
 }
 
+/// The name of the command at `idx` in the table (`NULL`, as Redis prints
+/// it, for none).
+pub fn command_name(idx: usize) -> &'static str {
+    table().commands.get(idx).map_or("NULL", |c| c.name)
+}
+
 pub fn arity_error(name: &str) -> String {
     format!("ERR wrong number of arguments for '{name}' command")
 }
@@ -227,7 +233,7 @@ fn reject(ctx: &mut CmdCtx<'_>, msg: &str) {
 /// slow log and the latency monitor.
 pub fn call(ctx: &mut CmdCtx<'_>, idx: usize, cmd: &'static Command, args: &[&[u8]]) {
     let started = Instant::now();
-    *ctx.client.meta.last_cmd.lock() = cmd.name;
+    ctx.client.meta.last_cmd.store(idx, Ordering::Relaxed);
     match cmd.handler {
         Exec::Engine(f) => run_engine(ctx, cmd, f, args),
         Exec::Server(f) => f(ctx, args),
@@ -320,7 +326,6 @@ fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) 
         });
         ctx.client.blocked = Some(BlockedState {
             deadline_ms: req.deadline_ms,
-            timeout_reply_null_array: true,
         });
         ctx.client.meta.blocked.store(true, Ordering::Relaxed);
     }

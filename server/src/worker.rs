@@ -266,7 +266,7 @@ impl Handler for WorkerHandler {
             db: AtomicUsize::new(0),
             resp: AtomicU8::new(2),
             last_interaction_ms: AtomicU64::new(now),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: AtomicUsize::new(usize::MAX),
             kill: AtomicBool::new(false),
             in_multi: AtomicBool::new(false),
             blocked: AtomicBool::new(false),

@@ -155,7 +155,7 @@ pub fn exec(ctx: &mut CmdCtx<'_>, _args: &[&[u8]]) {
         let Some((idx, cmd)) = table.lookup(argv[0]) else {
             continue;
         };
-        *ctx.client.meta.last_cmd.lock() = cmd.name;
+        ctx.client.meta.last_cmd.store(idx, Ordering::Relaxed);
         match cmd.handler {
             Exec::Engine(f) => {
                 exec.run_fn(f, &argv);
