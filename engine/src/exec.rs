@@ -51,6 +51,12 @@ impl<'k> Locks<'k> {
         if spec.flags.contains(CommandFlags::GLOBAL) {
             return Locks::none();
         }
+        // Most commands name exactly one key (GET, SET, LPUSH …).
+        if spec.movable_keys.is_none() && spec.first_key > 0 && spec.first_key == spec.last_key {
+            if let Some(key) = args.get(spec.first_key as usize) {
+                return Locks::One(ks.lock_slot(key_slot(key)));
+            }
+        }
         let slots = spec
             .key_positions(args)
             .into_iter()
@@ -62,6 +68,26 @@ impl<'k> Locks<'k> {
 
     pub fn holds_all(&self) -> bool {
         matches!(self, Locks::All(_))
+    }
+
+    /// The held slot of `key`. Locking follows the command's key
+    /// specification, so a miss is a bug in the command table.
+    fn slot_of_key(&mut self, key: &[u8]) -> &mut SlotData {
+        match self {
+            // A context holding one slot was built from keys that all hash
+            // to it, so the key's CRC16 need not be computed again.
+            Locks::One(g) => {
+                debug_assert_eq!(
+                    g.id(),
+                    key_slot(key),
+                    "command touched a key outside its declared key positions"
+                );
+                g
+            }
+            locks => locks
+                .get_mut(key_slot(key))
+                .expect("command touched a key outside its declared key positions"),
+        }
     }
 
     fn get_mut(&mut self, slot: SlotId) -> Option<&mut SlotData> {
@@ -100,13 +126,19 @@ impl Propagation {
     }
 
     pub fn push(&mut self, db: usize, args: &[&[u8]]) {
-        use std::io::Write;
         if self.disabled {
             return;
         }
-        let _ = write!(self.buf, "*{}\r\n", args.len());
+        let mut digits = itoa::Buffer::new();
+        self.buf.push(b'*');
+        self.buf
+            .extend_from_slice(digits.format(args.len()).as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
         for a in args {
-            let _ = write!(self.buf, "${}\r\n", a.len());
+            self.buf.push(b'$');
+            self.buf
+                .extend_from_slice(digits.format(a.len()).as_bytes());
+            self.buf.extend_from_slice(b"\r\n");
             self.buf.extend_from_slice(a);
             self.buf.extend_from_slice(b"\r\n");
         }
@@ -179,14 +211,16 @@ impl<'k> ExecCtx<'k> {
     }
 
     /// Runs one command with the locks this context holds, then records its
-    /// propagated form and dirty count.
+    /// propagated form and dirty count. "Now" is the context's creation
+    /// time: every command of one EXEC sees the same clock, as in Redis 7.0
+    /// (`fixed_time_expire`), and a lone command costs one clock read.
     pub fn run(&mut self, spec: &CommandSpec<EngineFn>, args: &[&[u8]]) {
-        self.run_fn_at(spec.handler, args, crate::clock::now_ms());
+        self.run_fn_at(spec.handler, args, self.now_ms);
     }
 
     /// [`ExecCtx::run`] for callers that keep the handler in their own table.
     pub fn run_fn(&mut self, handler: EngineFn, args: &[&[u8]]) {
-        self.run_fn_at(handler, args, crate::clock::now_ms());
+        self.run_fn_at(handler, args, self.now_ms);
     }
 
     /// [`ExecCtx::run`] with an explicit "now" (tests, and replaying
@@ -215,10 +249,7 @@ impl<'k> ExecCtx<'k> {
     /// The locked slot holding `key`. Locking follows the command's key
     /// specification, so a miss is a bug in the command table.
     pub fn slot(&mut self, key: &[u8]) -> &mut SlotData {
-        let slot = key_slot(key);
-        self.locks
-            .get_mut(slot)
-            .expect("command touched a key outside its declared key positions")
+        self.locks.slot_of_key(key)
     }
 
     /// Runs `f` on every slot: with the slots already locked when the whole
@@ -297,10 +328,7 @@ impl<'k> ExecCtx<'k> {
     pub fn read(&mut self, key: &[u8]) -> (Option<&Entry>, &mut ReplyWriter) {
         self.expire_if_needed(key);
         let db = self.db;
-        let slot = self
-            .locks
-            .get_mut(key_slot(key))
-            .expect("command touched a key outside its declared key positions");
+        let slot = self.locks.slot_of_key(key);
         let found = slot.db(db).and_then(|d| d.get(key));
         let counter = if found.is_some() {
             &self.stats.keyspace_hits
@@ -340,6 +368,9 @@ impl<'k> ExecCtx<'k> {
             entry.value,
             crate::value::Value::List(_) | crate::value::Value::ZSet(_)
         );
+        if entry.has_expiry() {
+            self.ks.note_volatile();
+        }
         let old = self.db_slot(key).insert(key, entry);
         self.modified(key, 1);
         if wakes {
@@ -360,6 +391,9 @@ impl<'k> ExecCtx<'k> {
 
     /// Sets the absolute expiry of an existing key (`NO_EXPIRY` clears it).
     pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64) -> bool {
+        if expire_at_ms != crate::keyspace::NO_EXPIRY {
+            self.ks.note_volatile();
+        }
         let done = self.db_slot(key).set_expire(key, expire_at_ms);
         if done {
             self.modified(key, 1);

@@ -83,6 +83,11 @@ pub fn active_expire_cycle(
     let mut expired: Vec<ByteStr> = Vec::new();
     while stats.slots_visited < SLOT_COUNT {
         debug_assert!(cursor.next_slot < SLOT_COUNT);
+        if cursor.next_slot == 0 && !ks.take_volatile_hint() {
+            // A new pass, and no key got a TTL since the last pass began
+            // (nor did that pass find one): nothing can expire.
+            break;
+        }
         let mut slot = ks.lock_slot_deferred(SlotId(cursor.next_slot as u16));
         let mut announced = false;
         for db in 0..ks.db_count() {
@@ -96,6 +101,8 @@ pub fn active_expire_cycle(
                 ks.before_write(&slot);
                 announced = true;
             }
+            // Keeps the next pass from being skipped while TTLs remain.
+            ks.note_volatile();
             stats.volatile_keys_checked += volatile as u64;
             expired.clear();
             slot.db_mut(db)
@@ -176,6 +183,36 @@ mod tests {
         assert_eq!(cursor.next_slot(), SLOTS_PER_TIME_CHECK);
         active_expire_cycle(&t.ks, T0_MS, Duration::ZERO, &mut cursor, |_, _| {});
         assert_eq!(cursor.next_slot(), 2 * SLOTS_PER_TIME_CHECK);
+    }
+
+    #[test]
+    fn passes_are_skipped_until_some_key_gets_a_ttl() {
+        let mut t = TestEnv::new();
+        t.cmd("SET plain v");
+        let mut cursor = ExpireCursor::default();
+        let first = active_expire_cycle(&t.ks, T0_MS, LONG, &mut cursor, |_, _| {});
+        assert_eq!(
+            first.slots_visited, SLOT_COUNT,
+            "the first pass always runs"
+        );
+        let idle = active_expire_cycle(&t.ks, T0_MS, LONG, &mut cursor, |_, _| {});
+        assert_eq!(idle.slots_visited, 0, "no TTL anywhere: pass skipped");
+        t.cmd("SET soon v PX 5");
+        let mut seen = 0;
+        let next = active_expire_cycle(&t.ks, T0_MS + 5, LONG, &mut cursor, |_, _| seen += 1);
+        assert_eq!((next.slots_visited, seen), (SLOT_COUNT, 1));
+        t.cmd("SET later v PX 1000");
+        t.cmd("PERSIST later");
+        t.cmd("SET ttl v");
+        t.cmd("EXPIRE ttl 100");
+        let with_ttl = active_expire_cycle(&t.ks, T0_MS + 6, LONG, &mut cursor, |_, _| {});
+        assert_eq!(with_ttl.slots_visited, SLOT_COUNT);
+        let again = active_expire_cycle(&t.ks, T0_MS + 6, LONG, &mut cursor, |_, _| {});
+        assert_eq!(
+            (again.slots_visited, again.volatile_keys_checked),
+            (SLOT_COUNT, 1),
+            "a remaining TTL keeps the passes going"
+        );
     }
 
     #[test]

@@ -253,6 +253,11 @@ pub struct Keyspace {
     observer: RwLock<Option<Arc<dyn SlotObserver>>>,
     /// Held by the one snapshot (forkless or fork) that may run at a time.
     snapshot_claimed: AtomicBool,
+    /// "Some key may carry a TTL": set by every path that gives a key an
+    /// expiry, cleared by the active expiry cycle when a full pass over the
+    /// slots starts. With no volatile keys the cycle then skips its pass
+    /// instead of locking 16384 slots ten times a second.
+    volatile_hint: AtomicBool,
 }
 
 impl Keyspace {
@@ -268,7 +273,27 @@ impl Keyspace {
             observing: AtomicBool::new(false),
             observer: RwLock::new(None),
             snapshot_claimed: AtomicBool::new(false),
+            volatile_hint: AtomicBool::new(true),
         }
+    }
+
+    /// Records that a key just got an expiry (see `volatile_hint`). Called
+    /// with the key's slot locked; a load first keeps the flag's cache line
+    /// shared while it is already set.
+    #[inline]
+    pub fn note_volatile(&self) {
+        if !self.volatile_hint.load(Ordering::Relaxed) {
+            self.volatile_hint.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Clears the hint and returns what it was. The expiry cycle calls it
+    /// before a full pass and sets it again (via [`Keyspace::note_volatile`])
+    /// for every slot the pass finds volatile keys in, so an expiry added
+    /// during the pass is never lost: either its slot is visited later or
+    /// the hint stays set for the next pass.
+    pub fn take_volatile_hint(&self) -> bool {
+        self.volatile_hint.swap(false, Ordering::AcqRel)
     }
 
     pub fn db_count(&self) -> usize {

@@ -5,8 +5,6 @@
 //! flat arrays, doubles become bulk strings, booleans become integers, and
 //! both nulls become `$-1` (or `*-1` for a null array).
 
-use std::io::Write;
-
 use crate::util::format_double_g17;
 
 /// RESP protocol version of a connection.
@@ -212,9 +210,12 @@ impl ReplyWriter {
         self.buf.extend_from_slice(resp);
     }
 
+    #[inline]
     fn header(&mut self, kind: u8, n: i64) {
+        // Every reply has a header: itoa skips fmt's machinery.
         self.buf.push(kind);
-        let _ = write!(self.buf, "{n}");
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
         self.buf.extend_from_slice(b"\r\n");
     }
 }

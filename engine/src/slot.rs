@@ -3,12 +3,13 @@
 //! not empty), modulo 16384. Keeping Redis Cluster's mapping means the slot
 //! layout already lines up for the day ringkv scales out.
 
-use crc::{Crc, CRC_16_XMODEM};
+use crc::{Crc, Table, CRC_16_XMODEM};
 
 /// Number of slots the keyspace is cut into.
 pub const SLOT_COUNT: usize = 16384;
 
-const CRC16: Crc<u16> = Crc::<u16>::new(&CRC_16_XMODEM);
+/// Slice-by-16 tables: every keyed command hashes its key once.
+const CRC16: Crc<u16, Table<16>> = Crc::<u16, Table<16>>::new(&CRC_16_XMODEM);
 
 /// Index of a slot, `0..SLOT_COUNT`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -2,13 +2,12 @@
 //! MULTI queueing, slot locking and execution, blocking, statistics.
 //! The order of checks follows Redis 7.0's `processCommand`.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 use parking_lot::Mutex;
-use ringkv_engine::command::{lowercase_name, CommandFlags, CommandSpec, EngineFn};
+use ringkv_engine::command::{CommandFlags, CommandSpec, EngineFn};
 use ringkv_engine::exec::{ExecCtx, Locks, Propagation};
 use ringkv_engine::keyspace::SlotData;
 use ringkv_engine::reply::ReplyWriter;
@@ -45,14 +44,26 @@ impl SlotVisitor for ExecCtx<'_> {
 /// The unified command table (engine data commands + server commands).
 pub struct Table {
     pub commands: Vec<Command>,
-    by_name: HashMap<&'static str, usize>,
+    /// Lowercase name → index; hashbrown's default hasher, because every
+    /// request does one lookup and SipHash's DoS resistance buys nothing
+    /// over a fixed set of names.
+    by_name: hashbrown::HashMap<&'static [u8], usize>,
 }
 
+/// Longer names cannot be commands; the lookup folds case into a stack buffer.
+const COMMAND_NAME_BYTES_MAX: usize = 32;
+
 impl Table {
+    #[inline]
     pub fn lookup(&self, name: &[u8]) -> Option<(usize, &Command)> {
-        let mut buf = [0u8; 32];
-        let lower = lowercase_name(name, &mut buf)?;
-        let idx = *self.by_name.get(lower)?;
+        if name.len() > COMMAND_NAME_BYTES_MAX {
+            return None;
+        }
+        let mut buf = [0u8; COMMAND_NAME_BYTES_MAX];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        let idx = *self.by_name.get(&*lower)?;
         Some((idx, &self.commands[idx]))
     }
 }
@@ -81,7 +92,11 @@ pub fn table() -> &'static Table {
         let by_name = commands
             .iter()
             .enumerate()
-            .map(|(i, c)| (c.name, i))
+            .map(|(i, c)| {
+                debug_assert!(c.name.len() <= COMMAND_NAME_BYTES_MAX);
+                debug_assert!(!c.name.bytes().any(|b| b.is_ascii_uppercase()));
+                (c.name.as_bytes(), i)
+            })
             .collect();
         Table { commands, by_name }
     })
@@ -172,11 +187,6 @@ fn unknown_command_error(args: &[&[u8]]) -> String {
 /// Runs one request from a client.
 pub fn process_command(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
     debug_assert!(!args.is_empty());
-    let now = ringkv_engine::clock::now_ms();
-    ctx.client
-        .meta
-        .last_interaction_ms
-        .store(now, Ordering::Relaxed);
     let Some((idx, cmd)) = table().lookup(args[0]) else {
         reject(ctx, &unknown_command_error(args));
         return;
@@ -232,13 +242,15 @@ fn reject(ctx: &mut CmdCtx<'_>, msg: &str) {
 /// INFO commandstats/latencystats, the Prometheus duration histogram, the
 /// slow log and the latency monitor.
 pub fn call(ctx: &mut CmdCtx<'_>, idx: usize, cmd: &'static Command, args: &[&[u8]]) {
-    let started = Instant::now();
+    // quanta reads the TSC (as Redis's `getMonotonicUs` does): two clock
+    // reads per command are on the hot path.
+    let started = quanta::Instant::now();
     ctx.client.meta.last_cmd.store(idx, Ordering::Relaxed);
     match cmd.handler {
         Exec::Engine(f) => run_engine(ctx, cmd, f, args),
         Exec::Server(f) => f(ctx, args),
     }
-    let finished = Instant::now();
+    let finished = quanta::Instant::now();
     let elapsed = finished.saturating_duration_since(started);
     let ns = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
     let usec = ns / 1000;

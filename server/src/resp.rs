@@ -183,21 +183,83 @@ enum Header {
 }
 
 /// Reads `<type><integer>\r\n` starting at `pos`.
+///
+/// Headers are read once per argument, so the common case (digits right up
+/// to the CR) is a single pass without a separate search for the line end.
+#[inline]
 fn read_header(input: &[u8], pos: usize) -> Header {
-    let Some(cr) = memchr::memchr(b'\r', &input[pos..]) else {
-        return Header::Incomplete;
+    let digits_start = pos + 1;
+    let mut end = digits_start;
+    let mut value: u64 = 0;
+    while let Some(digit) = input.get(end).map(|b| b.wrapping_sub(b'0')) {
+        if digit > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        end += 1;
+    }
+    let digit_count = end - digits_start;
+    // Up to 18 digits cannot overflow an i64; a leading zero is only valid
+    // as the number 0 itself.
+    if input.get(end) == Some(&b'\r')
+        && (1..=18).contains(&digit_count)
+        && (digit_count == 1 || input[digits_start] != b'0')
+    {
+        if input.len() < end + 2 {
+            return Header::Incomplete;
+        }
+        debug_assert_eq!(
+            parse_redis_int(&input[digits_start..end]),
+            Some(value as i64)
+        );
+        return Header::Value(value as i64, end + 2);
+    }
+    let line_end = match input.get(end) {
+        Some(b'\r') => end,
+        // A sign, a stray byte or no CR yet: find where the line ends.
+        _ => match memchr::memchr(b'\r', &input[end.min(input.len())..]) {
+            Some(cr) => end + cr,
+            None => return Header::Incomplete,
+        },
     };
-    let line_end = pos + cr;
     if input.len() < line_end + 2 {
         return Header::Incomplete;
     }
-    let digits = &input[pos + 1..line_end];
-    match std::str::from_utf8(digits)
-        .ok()
-        .and_then(|s| s.parse::<i64>().ok())
-    {
+    match parse_redis_int(&input[digits_start..line_end]) {
         Some(n) => Header::Value(n, line_end + 2),
         None => Header::Bad,
+    }
+}
+
+/// Redis's `string2ll`: an optional `-`, no `+`, no leading zeros (except
+/// `0` itself), no spaces, no overflow.
+fn parse_redis_int(s: &[u8]) -> Option<i64> {
+    let (negative, digits) = match s {
+        [b'0'] => return Some(0),
+        [b'-', rest @ ..] => (true, rest),
+        _ => (false, s),
+    };
+    match digits.first() {
+        Some(b'1'..=b'9') => {}
+        _ => return None,
+    }
+    let mut magnitude: u64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        magnitude = magnitude
+            .checked_mul(10)?
+            .checked_add(u64::from(b - b'0'))?;
+    }
+    if negative {
+        if magnitude == i64::MIN.unsigned_abs() {
+            Some(i64::MIN)
+        } else {
+            i64::try_from(magnitude).ok().map(|m| -m)
+        }
+    } else {
+        i64::try_from(magnitude).ok()
     }
 }
 
@@ -226,6 +288,56 @@ mod tests {
                 Parsed::Error(e) => panic!("{e}"),
             }
         }
+    }
+
+    #[test]
+    fn header_integers_follow_string2ll() {
+        assert_eq!(parse_redis_int(b"0"), Some(0));
+        assert_eq!(parse_redis_int(b"42"), Some(42));
+        assert_eq!(parse_redis_int(b"-1"), Some(-1));
+        assert_eq!(parse_redis_int(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_redis_int(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [
+            &b""[..],
+            b"-",
+            b"+5",
+            b"007",
+            b"-0",
+            b"1 ",
+            b" 1",
+            b"9223372036854775808",
+            b"1x",
+        ] {
+            assert_eq!(parse_redis_int(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn headers_split_anywhere_are_incomplete_not_errors() {
+        let full = b"*2\r\n$3\r\nGET\r\n$10\r\n0123456789\r\n";
+        for cut in 0..full.len() {
+            let mut p = Parser::default();
+            assert_eq!(
+                p.parse(&full[..cut], LIMITS),
+                Parsed::Incomplete,
+                "cut at {cut}"
+            );
+        }
+        let mut p = Parser::default();
+        assert_eq!(
+            p.parse(full, LIMITS),
+            Parsed::Command {
+                consumed: full.len()
+            }
+        );
+        assert_eq!(
+            Parser::default().parse(b"*1\r\n$+3\r\nGET\r\n", LIMITS),
+            Parsed::Error("Protocol error: invalid bulk length".into())
+        );
+        assert_eq!(
+            Parser::default().parse(b"*x1\r\n", LIMITS),
+            Parsed::Error("Protocol error: invalid multibulk length".into())
+        );
     }
 
     #[test]

@@ -131,6 +131,12 @@ impl WorkerHandler {
                 usize::try_from(s.client_query_buffer_limit_bytes).unwrap_or(usize::MAX),
             )
         };
+        // Idle time is reported in seconds: one clock read per batch of input
+        // (not per pipelined command) is exact enough.
+        conn.client
+            .meta
+            .last_interaction_ms
+            .store(ringkv_engine::clock::now_ms(), Ordering::Relaxed);
         std::mem::swap(conn.out.buffer_mut(), &mut io.output);
         let out_before = conn.out.len();
         let mut pos = 0;

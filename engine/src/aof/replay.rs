@@ -78,6 +78,9 @@ impl<'k> Replayer<'k> {
             if db >= db_count {
                 return Err(ReplayError::RdbDbOutOfRange { db_count });
             }
+            if item.entry.has_expiry() {
+                self.ks.note_volatile();
+            }
             self.ks
                 .lock_key(&item.key)
                 .db_mut(db)

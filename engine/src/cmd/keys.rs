@@ -443,6 +443,9 @@ fn rename_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], nx: bool) {
     if may_unblock(&entry.value) {
         ctx.signal_ready(dst);
     }
+    if entry.has_expiry() {
+        ctx.ks.note_volatile();
+    }
     let db = ctx.db;
     let slot = ctx.slot(dst);
     slot.db_mut(db).insert(dst, entry);

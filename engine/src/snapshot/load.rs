@@ -72,6 +72,9 @@ pub fn load_rdb(
         if opts.drop_expired && item.entry.is_expired(opts.now_ms) {
             stats.keys_expired += 1;
         } else {
+            if item.entry.has_expiry() {
+                ks.note_volatile();
+            }
             ks.lock_key(&item.key)
                 .db_mut(db)
                 .insert(&item.key, item.entry);

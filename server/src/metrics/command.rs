@@ -6,7 +6,9 @@
 //! Handles are resolved on a command's first flush, so the command path
 //! never hashes a metric name.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use quanta::Instant;
 
 use metrics::Histogram;
 
