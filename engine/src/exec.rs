@@ -129,21 +129,38 @@ impl Propagation {
         if self.disabled {
             return;
         }
-        let mut digits = itoa::Buffer::new();
-        self.buf.push(b'*');
-        self.buf
-            .extend_from_slice(digits.format(args.len()).as_bytes());
-        self.buf.extend_from_slice(b"\r\n");
+        // One reservation per command: `*N\r\n`, then `$len\r\n<arg>\r\n`
+        // per argument (20 digits bound any length).
+        let payload: usize = args.iter().map(|a| a.len() + 25).sum();
+        self.buf.reserve(payload + 24);
+        push_resp_header(&mut self.buf, b'*', args.len());
         for a in args {
-            self.buf.push(b'$');
-            self.buf
-                .extend_from_slice(digits.format(a.len()).as_bytes());
-            self.buf.extend_from_slice(b"\r\n");
+            push_resp_header(&mut self.buf, b'$', a.len());
             self.buf.extend_from_slice(a);
             self.buf.extend_from_slice(b"\r\n");
         }
         self.count += 1;
         self.dbs.push(db);
+    }
+}
+
+/// Appends `<kind><n>\r\n`; lengths under 100 (most arguments) skip itoa.
+#[inline]
+fn push_resp_header(buf: &mut Vec<u8>, kind: u8, n: usize) {
+    if n < 10 {
+        buf.extend_from_slice(&[kind, b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        buf.extend_from_slice(&[
+            kind,
+            b'0' + (n / 10) as u8,
+            b'0' + (n % 10) as u8,
+            b'\r',
+            b'\n',
+        ]);
+    } else {
+        buf.push(kind);
+        buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        buf.extend_from_slice(b"\r\n");
     }
 }
 
@@ -435,3 +452,28 @@ pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong
 pub const ERR_SYNTAX: &str = "ERR syntax error";
 pub const ERR_NOT_INT: &str = "ERR value is not an integer or out of range";
 pub const ERR_NOT_FLOAT: &str = "ERR value is not a valid float";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn propagation_encodes_resp_arrays_of_bulk_strings() {
+        let mut p = Propagation::default();
+        let long = vec![b'x'; 100];
+        p.push(3, &[b"SET", b"", b"123456789A", &long]);
+        let mut expected = b"*4\r\n$3\r\nSET\r\n$0\r\n\r\n$10\r\n123456789A\r\n$100\r\n".to_vec();
+        expected.extend_from_slice(&long);
+        expected.extend_from_slice(b"\r\n");
+        assert_eq!(p.buf, expected);
+        assert_eq!((p.count, p.dbs.as_slice()), (1, &[3][..]));
+        let args: Vec<&[u8]> = vec![b"a"; 12];
+        p.clear();
+        p.push(0, &args);
+        assert!(p.buf.starts_with(b"*12\r\n$1\r\na\r\n"));
+        p.clear();
+        p.disabled = true;
+        p.push(0, &[b"DEL", b"k"]);
+        assert_eq!((p.buf.len(), p.count), (0, 0));
+    }
+}
