@@ -82,26 +82,26 @@ impl OrderTree {
         (self.rng >> 32) as u32
     }
 
-    /// Splits `t` into (nodes where `left_of` holds, the rest); `left_of`
-    /// must hold for a prefix of the order.
-    fn split(&mut self, t: u32, left_of: &dyn Fn(f64, &[u8]) -> bool) -> (u32, u32) {
+    /// Splits `t` into (pairs ordered before `(score, member)`, the rest).
+    fn split(&mut self, t: u32, score: f64, member: &[u8]) -> (u32, u32) {
         if t == NIL {
             return (NIL, NIL);
         }
         let n = &self.nodes[t as usize];
-        if left_of(n.score, &n.member) {
-            let (l, r) = self.split(n.right, left_of);
+        if cmp_entry(n.score, &n.member, score, member).is_lt() {
+            let (l, r) = self.split(n.right, score, member);
             self.nodes[t as usize].right = l;
             self.fix(t);
             (t, r)
         } else {
-            let (l, r) = self.split(n.left, left_of);
+            let (l, r) = self.split(n.left, score, member);
             self.nodes[t as usize].left = r;
             self.fix(t);
             (l, t)
         }
     }
 
+    /// Joins two treaps where every pair of `a` orders before every pair of `b`.
     fn merge(&mut self, a: u32, b: u32) -> u32 {
         if a == NIL {
             return b;
@@ -122,7 +122,22 @@ impl OrderTree {
         }
     }
 
+    /// Points the root (no `parent`) or the given child link of `parent`
+    /// at `new`.
+    fn relink(&mut self, parent: Option<(u32, bool)>, new: u32) {
+        match parent {
+            None => self.root = new,
+            Some((p, true)) => self.nodes[p as usize].left = new,
+            Some((p, false)) => self.nodes[p as usize].right = new,
+        }
+    }
+
     /// Inserts a pair that must not be present.
+    ///
+    /// Descends like a search tree while the nodes outrank the new one,
+    /// counting it into every subtree on the way, and splits only the
+    /// subtree it takes over: O(log n) expected, with no full-depth
+    /// split and merge.
     pub fn insert(&mut self, member: &[u8], score: f64) {
         let priority = self.next_priority();
         let node = Node {
@@ -143,28 +158,63 @@ impl OrderTree {
                 (self.nodes.len() - 1) as u32
             }
         };
-        let (l, r) = self.split(self.root, &|s, m| cmp_entry(s, m, score, member).is_lt());
-        let l = self.merge(l, idx);
-        self.root = self.merge(l, r);
+        // (parent, whether `t` is its left child)
+        let mut parent = None;
+        let mut t = self.root;
+        while t != NIL && self.nodes[t as usize].priority >= priority {
+            let n = &mut self.nodes[t as usize];
+            n.size += 1;
+            let go_left = cmp_entry(score, member, n.score, &n.member).is_lt();
+            parent = Some((t, go_left));
+            t = if go_left { n.left } else { n.right };
+        }
+        let (l, r) = self.split(t, score, member);
+        let n = &mut self.nodes[idx as usize];
+        n.left = l;
+        n.right = r;
+        self.fix(idx);
+        self.relink(parent, idx);
     }
 
     /// Removes the pair; false if it was not present.
     pub fn remove(&mut self, member: &[u8], score: f64) -> bool {
-        let (l, r) = self.split(self.root, &|s, m| cmp_entry(s, m, score, member).is_lt());
-        let (mid, r) = self.split(r, &|s, m| cmp_entry(s, m, score, member).is_le());
-        let found = mid != NIL;
-        if found {
-            debug_assert_eq!(self.size(mid), 1);
-            self.nodes[mid as usize].member = ByteStr::new();
-            self.free.push(mid);
+        let mut t = self.root;
+        while t != NIL {
+            let n = &self.nodes[t as usize];
+            match cmp_entry(score, member, n.score, &n.member) {
+                Ordering::Less => t = n.left,
+                Ordering::Greater => t = n.right,
+                Ordering::Equal => break,
+            }
         }
-        self.root = self.merge(l, r);
+        if t == NIL {
+            return false;
+        }
+        let target = t;
+        // Found: walk the same path again, uncounting the node on the way.
+        let mut parent = None;
+        let mut t = self.root;
+        while t != target {
+            let n = &mut self.nodes[t as usize];
+            n.size -= 1;
+            let go_left = cmp_entry(score, member, n.score, &n.member).is_lt();
+            parent = Some((t, go_left));
+            t = if go_left { n.left } else { n.right };
+        }
+        let (l, r) = (
+            self.nodes[target as usize].left,
+            self.nodes[target as usize].right,
+        );
+        let joined = self.merge(l, r);
+        self.relink(parent, joined);
+        self.nodes[target as usize].member = ByteStr::new();
+        self.free.push(target);
         if self.root == NIL {
             // Free the arena once empty so a drained set does not keep its peak size.
             self.nodes = Vec::new();
             self.free = Vec::new();
         }
-        found
+        true
     }
 
     /// How many leading pairs satisfy `pred`, which must hold for a prefix.
@@ -236,6 +286,30 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Subtree sizes add up, priorities form a heap, pairs are in order.
+    fn check(t: &OrderTree, node: u32) -> usize {
+        if node == NIL {
+            return 0;
+        }
+        let n = &t.nodes[node as usize];
+        for child in [n.left, n.right] {
+            if child != NIL {
+                assert!(t.nodes[child as usize].priority <= n.priority, "heap order");
+            }
+        }
+        if n.left != NIL {
+            let l = &t.nodes[n.left as usize];
+            assert!(cmp_entry(l.score, &l.member, n.score, &n.member).is_lt());
+        }
+        if n.right != NIL {
+            let r = &t.nodes[n.right as usize];
+            assert!(cmp_entry(n.score, &n.member, r.score, &r.member).is_lt());
+        }
+        let size = 1 + check(t, n.left) + check(t, n.right);
+        assert_eq!(n.size as usize, size, "subtree size");
+        size
+    }
+
     proptest! {
         #[test]
         fn model(ops in proptest::collection::vec((any::<bool>(), 0u8..30, -5i32..5), 0..200)) {
@@ -248,7 +322,10 @@ mod tests {
                     t.insert(&member, sc as f64);
                 } else if let Some(old) = m.remove(&member) {
                     prop_assert!(t.remove(&member, old));
+                } else {
+                    prop_assert!(!t.remove(&member, sc as f64));
                 }
+                prop_assert_eq!(check(&t, t.root), m.len());
                 let mut want: Vec<(Vec<u8>, f64)> = m.iter().map(|(k, v)| (k.clone(), *v)).collect();
                 want.sort_by(|a, b| cmp_entry(a.1, &a.0, b.1, &b.0));
                 let got: Vec<(Vec<u8>, f64)> = t.iter_from(0).map(|(k, v)| (k.to_vec(), v)).collect();

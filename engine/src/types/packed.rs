@@ -119,10 +119,26 @@ impl Packed {
     /// Inserts `entry` so that it starts at byte `off` (an entry boundary or the end).
     pub fn insert_at(&mut self, off: usize, entry: &[u8]) {
         debug_assert!(off <= self.buf.len());
-        let enc = Packed::encode(entry);
         self.edit(|v| {
-            v.reserve_exact(enc.len());
-            v.splice(off..off, enc);
+            // Grow once, shift the tail, write the entry into the gap (LPUSH
+            // does this for every element: no temporary, no splice).
+            let added = Packed::entry_size(entry.len());
+            let old_len = v.len();
+            v.reserve_exact(added);
+            v.resize(old_len + added, 0);
+            v.copy_within(off..old_len, off + added);
+            let mut prefix = Vec::with_capacity(0);
+            let mut at = off;
+            if entry.len() < 0x80 {
+                v[at] = entry.len() as u8;
+                at += 1;
+            } else {
+                write_varint(&mut prefix, entry.len());
+                v[at..at + prefix.len()].copy_from_slice(&prefix);
+                at += prefix.len();
+            }
+            v[at..at + entry.len()].copy_from_slice(entry);
+            debug_assert_eq!(at + entry.len(), off + added);
         });
     }
 
