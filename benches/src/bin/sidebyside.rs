@@ -24,6 +24,7 @@ use ringkv_benches::load::bulk_load;
 use ringkv_benches::machine::Machine;
 use ringkv_benches::redis_benchmark::{parse_csv, BenchSpec, CsvRow};
 use ringkv_benches::report::{splice_into_file, thousands, Table};
+use ringkv_benches::scenario::{self, Ctx};
 use ringkv_benches::server::{Binaries, Persistence, ServerKind, ServerProcess};
 use ringkv_benches::stats::{median, median_ratio};
 
@@ -69,17 +70,6 @@ struct Args {
     label: String,
 }
 
-struct Ctx {
-    bins: Binaries,
-    quick: bool,
-    pairs: usize,
-    server_cpus: String,
-    load_cpus: String,
-    loadgen: PathBuf,
-    /// Parent of every server's data directory.
-    data_parent: PathBuf,
-}
-
 type Scenario = fn(&Ctx) -> anyhow::Result<Vec<Table>>;
 
 const SCENARIOS: &[(&str, &str, Scenario)] = &[
@@ -113,6 +103,21 @@ const SCENARIOS: &[(&str, &str, Scenario)] = &[
         "loadgen",
         "our loadgen vs redis-benchmark against redis-server",
         loadgen_vs_redis_benchmark,
+    ),
+    (
+        "rdb",
+        "SAVE time, RDB size, startup load time: 2,000,000 mixed keys (quick 300,000)",
+        scenario::rdb::rdb,
+    ),
+    (
+        "aof-load",
+        "startup replay of a RESP AOF: 5,000,000 commands (quick 1,000,000)",
+        scenario::aof_load::aof_load,
+    ),
+    (
+        "metrics",
+        "ringkv /metrics on (scraped every second) vs off: SET/GET, pipeline 1 and 16",
+        scenario::metrics::metrics,
     ),
 ];
 

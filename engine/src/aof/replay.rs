@@ -53,7 +53,12 @@ impl<'k> Replayer<'k> {
             table: crate::cmd::all().map(|c| (c.name, c)).collect(),
             stats: ThreadStats::default(),
             out: ReplyWriter::new(Protocol::Resp2),
-            prop: Propagation::default(),
+            // Nothing consumes a replayed command's propagated form: not
+            // recording it spares every command its RESP encoding.
+            prop: Propagation {
+                disabled: true,
+                ..Propagation::default()
+            },
             db: 0,
             multi: None,
             now_ms: crate::clock::now_ms(),

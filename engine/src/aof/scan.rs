@@ -6,6 +6,8 @@
 //! MULTI, the zero padding the log preallocates) and only then replays up
 //! to that point, so a group that turns out torn is never half applied.
 
+use smallvec::SmallVec;
+
 use crate::aof::annotation::{parse_checksum, parse_timestamp, CHECKSUM_PREFIX};
 
 /// Longest `#` line Redis's loader and redis-check-aof read.
@@ -14,15 +16,13 @@ pub const ANNOTATION_LINE_MAX_BYTES: usize = 1024;
 /// One thing read from the RESP stream.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Item<'a> {
-    Command(Vec<&'a [u8]>),
+    /// The arguments (most commands have few: inline, no allocation).
+    Command(SmallVec<[&'a [u8]; 8]>),
     /// `#TS:<unix seconds>`.
     Timestamp(u64),
     /// ringkv's group checksum; `ok` tells whether it matched the bytes
     /// since the previous checksum (or the start of the stream).
-    Checksum {
-        ok: bool,
-        group_start: u64,
-    },
+    Checksum { ok: bool, group_start: u64 },
     /// Any other `#` line.
     Comment,
 }
@@ -118,7 +118,7 @@ impl<'a> Scanner<'a> {
                 let argc = parse_len(&line[1..])
                     .filter(|n| *n >= 1)
                     .ok_or_else(|| self.err(start, "Bad file format: invalid multibulk length"))?;
-                let mut args = Vec::with_capacity(argc.min(1024));
+                let mut args: SmallVec<[&'a [u8]; 8]> = SmallVec::with_capacity(argc.min(1024));
                 for _ in 0..argc {
                     if at >= self.data.len() {
                         return Err(ScanError::UnexpectedEof);
@@ -154,11 +154,21 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// A length of 1 to 19 ASCII digits (a `*` or `$` line); by hand, since
+/// it runs for every argument of every command replayed.
 fn parse_len(digits: &[u8]) -> Option<usize> {
-    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || digits.len() > 19 {
         return None;
     }
-    std::str::from_utf8(digits).ok()?.parse().ok()
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        // 19 digits cannot overflow a u64.
+        n = n * 10 + u64::from(d - b'0');
+    }
+    usize::try_from(n).ok()
 }
 
 /// What [`validate`] found.

@@ -17,7 +17,14 @@ use crate::rdb::string::{ENC_INT16, ENC_INT32, ENC_INT8, ENC_LZF};
 use crate::rdb::ziplist::ZiplistReader;
 use crate::rdb::{lzf, opcode, rdb_type, zipmap, RDB_VERSION_MAX_READ};
 use crate::rdb::{QUICKLIST_NODE_PACKED, QUICKLIST_NODE_PLAIN};
-use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
+use smallvec::SmallVec;
+
+use crate::types::index_map::{IndexMap, IndexSet};
+use crate::types::list::ListBuilder;
+use crate::types::order_tree::cmp_entry;
+use crate::types::packed::{Packed, PackedBuilder};
+use crate::types::zset::push_packed_pair;
+use crate::types::{HashValue, SetValue, ZSetValue};
 use crate::value::{itoa_buf, Value};
 
 /// One key read from the file.
@@ -388,19 +395,26 @@ impl<'a> RdbReader<'a> {
 
     fn read_list_plain(&mut self) -> Result<Value, RdbError> {
         let n = self.count("list length", 1)?;
-        let mut list = ListValue::new();
+        let mut list = ListBuilder::new(crate::types::limits());
         for _ in 0..n {
-            list.push_back(&self.string("list element")?);
+            list.push(&self.string("list element")?);
         }
-        Ok(Value::List(Box::new(list)))
+        Ok(Value::List(Box::new(list.finish())))
     }
 
     fn read_set_plain(&mut self) -> Result<Value, RdbError> {
         let n = self.count("set size", 1)?;
-        let mut set = SetValue::new();
+        let limits = crate::types::limits();
+        // Past the intset limit it ends as a table anyway: build that
+        // directly instead of converting halfway.
+        let mut set = if n as usize > limits.set_max_intset_entries {
+            SetValue::Table(Box::new(IndexSet::with_capacity(presize(n))))
+        } else {
+            SetValue::new()
+        };
         for _ in 0..n {
             let at = self.pos;
-            if !set.insert(&self.string("set member")?) {
+            if !set.insert_with(&self.string("set member")?, &limits) {
                 return Err(self.corrupt_at(at, "duplicate set member"));
             }
         }
@@ -409,7 +423,12 @@ impl<'a> RdbReader<'a> {
 
     fn read_zset_plain(&mut self, t: u8) -> Result<Value, RdbError> {
         let n = self.count("sorted set size", if t == rdb_type::ZSET { 2 } else { 9 })?;
-        let mut zset = ZSetValue::new();
+        let limits = crate::types::limits();
+        let mut zset = if n as usize > limits.zset_max_listpack_entries {
+            ZSetValue::for_size(n as usize, 0, &limits)
+        } else {
+            ZSetValue::new()
+        };
         for _ in 0..n {
             let at = self.pos;
             let member = self.string("sorted set member")?;
@@ -421,7 +440,7 @@ impl<'a> RdbReader<'a> {
             if score.is_nan() {
                 return Err(self.corrupt_at(at, "sorted set with NaN score"));
             }
-            if !zset.insert(&member, score) {
+            if !zset.insert_with(&member, score, &limits) {
                 return Err(self.corrupt_at(at, "duplicate sorted set member"));
             }
         }
@@ -430,12 +449,17 @@ impl<'a> RdbReader<'a> {
 
     fn read_hash_plain(&mut self) -> Result<Value, RdbError> {
         let n = self.count("hash size", 2)?;
-        let mut hash = HashValue::new();
+        let limits = crate::types::limits();
+        let mut hash = if n as usize > limits.hash_max_listpack_entries {
+            HashValue::Table(Box::new(IndexMap::with_capacity(presize(n))))
+        } else {
+            HashValue::new()
+        };
         for _ in 0..n {
             let at = self.pos;
             let field = self.string("hash field")?;
             let value = self.string("hash value")?;
-            if !hash.insert(&field, &value) {
+            if !hash.insert_with(&field, &value, &limits) {
                 return Err(self.corrupt_at(at, "duplicate hash field"));
             }
         }
@@ -456,12 +480,12 @@ impl<'a> RdbReader<'a> {
 
     fn read_list_ziplist(&mut self) -> Result<Value, RdbError> {
         let (at, blob) = self.blob("ziplist")?;
-        let mut list = ListValue::new();
+        let mut list = ListBuilder::new(crate::types::limits());
         each_ziplist(&blob, at, |e| {
-            list.push_back(e);
+            list.push(e);
             Ok(())
         })?;
-        Ok(Value::List(Box::new(list)))
+        Ok(Value::List(Box::new(list.finish())))
     }
 
     fn read_set_intset(&mut self) -> Result<Value, RdbError> {
@@ -488,8 +512,60 @@ impl<'a> RdbReader<'a> {
         Ok(Value::Set(set))
     }
 
+    /// A listpack (or ziplist) sorted set. Redis writes the pairs in
+    /// (score, member) order, so when they fit the listpack limits they are
+    /// copied into ours in one pass, checked for order and duplicates;
+    /// anything else takes the member-by-member path.
     fn read_zset_packed(&mut self, t: u8) -> Result<Value, RdbError> {
         let (at, blob) = self.blob("sorted set blob")?;
+        let limits = crate::types::limits();
+        let mut b = PackedBuilder::with_capacity(blob.len());
+        let mut pairs = 0usize;
+        let (mut fits, mut sorted) = (true, true);
+        let (mut cur, mut prev): (Vec<u8>, Vec<u8>) = (Vec::new(), Vec::new());
+        let mut prev_score: Option<f64> = None;
+        let mut expect_member = true;
+        let add = |e: &[u8]| {
+            if expect_member {
+                fits &= e.len() <= limits.zset_max_listpack_value;
+                cur.clear();
+                cur.extend_from_slice(e);
+            } else {
+                let score = parse_score(e)?;
+                if prev_score.is_some_and(|p| cmp_entry(p, &prev, score, &cur).is_ge()) {
+                    sorted = false;
+                }
+                push_packed_pair(&mut b, &cur, score);
+                pairs += 1;
+                std::mem::swap(&mut prev, &mut cur);
+                prev_score = Some(score);
+            }
+            expect_member = !expect_member;
+            Ok(())
+        };
+        if t == rdb_type::ZSET_ZIPLIST {
+            each_ziplist(&blob, at, add)?;
+        } else {
+            each_listpack(&blob, at, add)?;
+        }
+        if !expect_member {
+            return Err(self.corrupt_at(at, "sorted set blob has a member without a score"));
+        }
+        let packed = b.finish();
+        if fits && sorted && pairs <= limits.zset_max_listpack_entries {
+            if has_duplicate_key(&packed) {
+                return Err(blob_err(
+                    at,
+                    BlobError::new(0, "duplicate sorted set member"),
+                ));
+            }
+            let n = u32::try_from(pairs).expect("at most zset-max-listpack-entries");
+            return Ok(Value::ZSet(ZSetValue::Listpack(packed, n)));
+        }
+        self.read_zset_packed_slow(t, at, &blob)
+    }
+
+    fn read_zset_packed_slow(&mut self, t: u8, at: usize, blob: &[u8]) -> Result<Value, RdbError> {
         let mut zset = ZSetValue::new();
         let mut member: Option<Vec<u8>> = None;
         let mut add = |e: &[u8]| match member.take() {
@@ -507,9 +583,9 @@ impl<'a> RdbReader<'a> {
             }
         };
         if t == rdb_type::ZSET_ZIPLIST {
-            each_ziplist(&blob, at, &mut add)?;
+            each_ziplist(blob, at, &mut add)?;
         } else {
-            each_listpack(&blob, at, &mut add)?;
+            each_listpack(blob, at, &mut add)?;
         }
         if member.is_some() {
             return Err(self.corrupt_at(at, "sorted set blob has a member without a score"));
@@ -517,8 +593,42 @@ impl<'a> RdbReader<'a> {
         Ok(Value::ZSet(zset))
     }
 
+    /// A listpack (or ziplist) hash: copied into ours in one pass when it
+    /// fits the listpack limits (fields checked for duplicates), else
+    /// field by field.
     fn read_hash_packed(&mut self, t: u8) -> Result<Value, RdbError> {
         let (at, blob) = self.blob("hash blob")?;
+        let limits = crate::types::limits();
+        let mut b = PackedBuilder::with_capacity(blob.len());
+        let mut entries = 0usize;
+        let mut fits = true;
+        let add = |e: &[u8]| {
+            fits &= e.len() <= limits.hash_max_listpack_value;
+            b.push(e);
+            entries += 1;
+            Ok(())
+        };
+        if t == rdb_type::HASH_ZIPLIST {
+            each_ziplist(&blob, at, add)?;
+        } else {
+            each_listpack(&blob, at, add)?;
+        }
+        if entries % 2 == 1 {
+            return Err(self.corrupt_at(at, "hash blob has a field without a value"));
+        }
+        let pairs = entries / 2;
+        if fits && pairs <= limits.hash_max_listpack_entries {
+            let packed = b.finish();
+            if has_duplicate_key(&packed) {
+                return Err(blob_err(at, BlobError::new(0, "duplicate hash field")));
+            }
+            let n = u32::try_from(pairs).expect("at most hash-max-listpack-entries");
+            return Ok(Value::Hash(HashValue::Listpack(packed, n)));
+        }
+        self.read_hash_packed_slow(t, at, &blob)
+    }
+
+    fn read_hash_packed_slow(&mut self, t: u8, at: usize, blob: &[u8]) -> Result<Value, RdbError> {
         let mut hash = HashValue::new();
         let mut field: Option<Vec<u8>> = None;
         let mut add = |e: &[u8]| match field.take() {
@@ -535,9 +645,9 @@ impl<'a> RdbReader<'a> {
             }
         };
         if t == rdb_type::HASH_ZIPLIST {
-            each_ziplist(&blob, at, &mut add)?;
+            each_ziplist(blob, at, &mut add)?;
         } else {
-            each_listpack(&blob, at, &mut add)?;
+            each_listpack(blob, at, &mut add)?;
         }
         if field.is_some() {
             return Err(self.corrupt_at(at, "hash blob has a field without a value"));
@@ -548,7 +658,7 @@ impl<'a> RdbReader<'a> {
     fn read_list_quicklist(&mut self, t: u8) -> Result<Value, RdbError> {
         let min_node_bytes = if t == rdb_type::LIST_QUICKLIST { 1 } else { 2 };
         let nodes = self.count("quicklist node count", min_node_bytes)?;
-        let mut list = ListValue::new();
+        let mut list = ListBuilder::new(crate::types::limits());
         for _ in 0..nodes {
             let container = if t == rdb_type::LIST_QUICKLIST_2 {
                 self.len("quicklist container")?
@@ -557,12 +667,12 @@ impl<'a> RdbReader<'a> {
             };
             match container {
                 QUICKLIST_NODE_PLAIN => {
-                    list.push_back(&self.string("quicklist plain node")?);
+                    list.push(&self.string("quicklist plain node")?);
                 }
                 QUICKLIST_NODE_PACKED => {
                     let (at, blob) = self.blob("quicklist node")?;
                     let push = |e: &[u8]| {
-                        list.push_back(e);
+                        list.push(e);
                         Ok(())
                     };
                     if t == rdb_type::LIST_QUICKLIST {
@@ -574,7 +684,7 @@ impl<'a> RdbReader<'a> {
                 _ => return Err(self.corrupt_at(self.pos, "unknown quicklist container type")),
             }
         }
-        Ok(Value::List(Box::new(list)))
+        Ok(Value::List(Box::new(list.finish())))
     }
 
     // ---- primitives ----
@@ -596,7 +706,7 @@ impl<'a> RdbReader<'a> {
     }
 
     fn byte(&mut self, what: &'static str) -> Result<u8, RdbError> {
-        let b = *self.data.get(self.pos).ok_or(RdbError::Truncated {
+        let b = *self.data.get(self.pos).ok_or_else(|| RdbError::Truncated {
             offset: self.pos as u64,
             what,
         })?;
@@ -608,7 +718,7 @@ impl<'a> RdbReader<'a> {
         let data: &'a [u8] = self.data;
         let s = data
             .get(self.pos..self.pos.saturating_add(n))
-            .ok_or(RdbError::Truncated {
+            .ok_or_else(|| RdbError::Truncated {
                 offset: self.pos as u64,
                 what,
             })?;
@@ -771,6 +881,22 @@ fn parse_score(text: &[u8]) -> Result<f64, BlobError> {
         return Err(BlobError::new(0, "NaN score"));
     }
     Ok(score)
+}
+
+/// Capacity to reserve for a collection whose header claims `n`
+/// elements: a corrupt header must not reserve more than a sane amount
+/// (the elements themselves are checked against the bytes left as read).
+fn presize(n: u64) -> usize {
+    const MAX_PRESIZE: u64 = 1 << 16;
+    n.min(MAX_PRESIZE) as usize
+}
+
+/// Whether two of the keys (hash fields, sorted set members: the entries
+/// at even positions) of a packed pair sequence are equal.
+fn has_duplicate_key(p: &Packed) -> bool {
+    let mut keys: SmallVec<[&[u8]; 32]> = p.iter().step_by(2).collect();
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w[0] == w[1])
 }
 
 fn blob_err(blob_offset: usize, e: BlobError) -> RdbError {

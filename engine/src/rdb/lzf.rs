@@ -134,7 +134,7 @@ pub fn decompress(input: &[u8], expected_len: usize) -> Result<Vec<u8>, BlobErro
             let run = ctrl + 1;
             let lits = input
                 .get(ip..ip + run)
-                .ok_or(BlobError::new(ip, "LZF literal run past end of input"))?;
+                .ok_or_else(|| BlobError::new(ip, "LZF literal run past end of input"))?;
             if out.len() + run > expected_len {
                 return Err(BlobError::new(ip, "LZF output longer than declared"));
             }
@@ -145,13 +145,13 @@ pub fn decompress(input: &[u8], expected_len: usize) -> Result<Vec<u8>, BlobErro
             if len == 7 {
                 len += *input
                     .get(ip)
-                    .ok_or(BlobError::new(ip, "LZF match length past end of input"))?
+                    .ok_or_else(|| BlobError::new(ip, "LZF match length past end of input"))?
                     as usize;
                 ip += 1;
             }
             let lo = *input
                 .get(ip)
-                .ok_or(BlobError::new(ip, "LZF match offset past end of input"))?
+                .ok_or_else(|| BlobError::new(ip, "LZF match offset past end of input"))?
                 as usize;
             ip += 1;
             let distance = ((ctrl & 0x1f) << 8) + lo + 1;
@@ -165,11 +165,15 @@ pub fn decompress(input: &[u8], expected_len: usize) -> Result<Vec<u8>, BlobErro
             if out.len() + len > expected_len {
                 return Err(BlobError::new(ip, "LZF output longer than declared"));
             }
-            let from = out.len() - distance;
-            // Byte by byte: the source may overlap what is being written.
-            for i in 0..len {
-                let b = out[from + i];
-                out.push(b);
+            // The source may overlap what is being written (distance <
+            // len repeats the last `distance` bytes): copy in chunks of at
+            // most `distance`, each wholly inside what is already written.
+            let mut left = len;
+            while left > 0 {
+                let from = out.len() - distance;
+                let n = left.min(distance);
+                out.extend_from_within(from..from + n);
+                left -= n;
             }
         }
     }

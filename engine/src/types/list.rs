@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 
-use super::packed::Packed;
+use super::packed::{Packed, PackedBuilder};
 use super::Limits;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -316,11 +316,98 @@ impl ListValue {
     }
 }
 
+/// Builds a list by appending items, filling each node in one buffer
+/// (a reallocation per node, not per item): what loading an RDB list
+/// uses. The nodes split exactly where [`ListValue::push_back_with`]
+/// would split them.
+pub struct ListBuilder {
+    list: ListValue,
+    node: PackedBuilder,
+    node_count: u32,
+    node_bytes: usize,
+    limits: Limits,
+}
+
+impl ListBuilder {
+    pub fn new(limits: Limits) -> ListBuilder {
+        ListBuilder {
+            list: ListValue::new(),
+            node: PackedBuilder::default(),
+            node_count: 0,
+            node_bytes: 0,
+            limits,
+        }
+    }
+
+    fn node_has_room(&self, item_len: usize) -> bool {
+        let size = self.limits.list_max_listpack_size;
+        if size > 0 {
+            i64::from(self.node_count) < size
+        } else {
+            let idx = ((-size).max(1) - 1).min(4) as usize;
+            self.node_bytes + Packed::entry_size(item_len) <= NODE_BYTES[idx]
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.node_count == 0 {
+            return;
+        }
+        let entries = std::mem::take(&mut self.node).finish();
+        debug_assert_eq!(entries.byte_len(), self.node_bytes);
+        self.list.nodes.push_back(Node {
+            entries,
+            count: self.node_count,
+        });
+        self.list.len += self.node_count as usize;
+        self.node_count = 0;
+        self.node_bytes = 0;
+    }
+
+    pub fn push(&mut self, item: &[u8]) {
+        if self.node_count > 0 && !self.node_has_room(item.len()) {
+            self.flush();
+        }
+        self.node.push(item);
+        self.node_count += 1;
+        self.node_bytes += Packed::entry_size(item.len());
+    }
+
+    pub fn finish(mut self) -> ListValue {
+        self.flush();
+        self.list
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn builder_splits_nodes_like_push_back() {
+        for size in [3, -1] {
+            let limits = Limits {
+                list_max_listpack_size: size,
+                ..Limits::default()
+            };
+            let mut pushed = ListValue::new();
+            let mut built = ListBuilder::new(limits);
+            for i in 0..500usize {
+                let item = vec![b'x'; i % 37];
+                pushed.push_back_with(&item, &limits);
+                built.push(&item);
+            }
+            let built = built.finish();
+            assert_eq!(built, pushed);
+            assert!(built.node_count() > 1);
+        }
+        assert_eq!(
+            ListBuilder::new(Limits::default()).finish(),
+            ListValue::new()
+        );
+    }
 
     #[test]
     fn nodes_respect_size_limits() {

@@ -186,6 +186,33 @@ impl Packed {
     }
 }
 
+/// Appends entries with amortised growth and hands back an exactly sized
+/// [`Packed`]: building a whole collection at once (loading an RDB
+/// listpack) costs one allocation instead of a reallocation per entry.
+#[derive(Debug, Default)]
+pub struct PackedBuilder {
+    buf: Vec<u8>,
+}
+
+impl PackedBuilder {
+    pub fn with_capacity(bytes: usize) -> PackedBuilder {
+        PackedBuilder {
+            buf: Vec::with_capacity(bytes),
+        }
+    }
+
+    pub fn push(&mut self, entry: &[u8]) {
+        write_varint(&mut self.buf, entry.len());
+        self.buf.extend_from_slice(entry);
+    }
+
+    pub fn finish(self) -> Packed {
+        Packed {
+            buf: self.buf.into_boxed_slice(),
+        }
+    }
+}
+
 /// Iterator over a [`Packed`]'s entries.
 pub struct PackedIter<'a> {
     p: &'a Packed,
@@ -220,6 +247,20 @@ mod tests {
         let v: Vec<_> = p.iter().collect();
         assert_eq!(v, vec![&b""[..], &b"a"[..], &big[..]]);
         assert_eq!(p.byte_len(), 1 + 2 + 2 + 300);
+    }
+
+    #[test]
+    fn builder_equals_pushes() {
+        let big = vec![3u8; 200];
+        let mut pushed = Packed::new();
+        let mut built = PackedBuilder::with_capacity(4);
+        for e in [&b"x"[..], &big, b""] {
+            pushed.push_back(e);
+            built.push(e);
+        }
+        let built = built.finish();
+        assert_eq!(built, pushed);
+        assert_eq!(built.allocated_bytes(), pushed.byte_len());
     }
 
     proptest! {

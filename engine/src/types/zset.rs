@@ -5,7 +5,7 @@
 
 use super::index_map::IndexMap;
 use super::order_tree::{cmp_entry, OrderTree};
-use super::packed::Packed;
+use super::packed::{Packed, PackedBuilder};
 use super::Limits;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -280,11 +280,32 @@ impl ZSetValue {
     }
 }
 
+/// Appends `member` and `score` in the listpack form's layout, for
+/// building a [`ZSetValue::Listpack`] in one go: the caller pushes pairs
+/// in ascending (score, member) order with unique members.
+pub fn push_packed_pair(b: &mut PackedBuilder, member: &[u8], score: f64) {
+    debug_assert!(!score.is_nan());
+    let (bytes, width) = encode_score(score);
+    b.push(member);
+    b.push(&bytes[..width]);
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn packed_pairs_built_in_order_equal_inserts() {
+        let mut inserted = ZSetValue::new();
+        let mut b = PackedBuilder::default();
+        for (m, sc) in [(&b"b"[..], -0.0), (b"a", 1.5), (b"c", 1.5), (b"d", 1e300)] {
+            inserted.insert(m, sc);
+            push_packed_pair(&mut b, m, sc);
+        }
+        assert_eq!(ZSetValue::Listpack(b.finish(), 4), inserted);
+    }
 
     #[test]
     fn converts_at_thresholds() {
