@@ -54,6 +54,29 @@ pub const FORKLESS_EXTRA_LAST_BYTES: &str = "ringkv_forkless_extra_last_bytes";
 pub const LOADING: &str = "ringkv_loading";
 pub const LOADING_PROGRESS_RATIO: &str = "ringkv_loading_progress_ratio";
 
+/// Bucket bounds of the per-command duration histogram, in seconds
+/// (io-threads pre-bucket samples against these, see `command.rs`).
+pub const COMMAND_BUCKETS_SECONDS: &[f64] = &[
+    0.000_001,
+    0.000_002_5,
+    0.000_005,
+    0.000_01,
+    0.000_025,
+    0.000_05,
+    0.000_1,
+    0.000_25,
+    0.000_5,
+    0.001,
+    0.002_5,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    1.0,
+];
+
 /// Explicit buckets, so histograms render as Prometheus histograms (not
 /// summaries) and `histogram_quantile` works.
 pub fn histogram_buckets() -> Vec<(&'static str, &'static [f64])> {
@@ -61,26 +84,7 @@ pub fn histogram_buckets() -> Vec<(&'static str, &'static [f64])> {
         0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064,
         0.128, 0.256, 0.512, 1.0, 2.0,
     ];
-    const COMMAND: &[f64] = &[
-        0.000_001,
-        0.000_002_5,
-        0.000_005,
-        0.000_01,
-        0.000_025,
-        0.000_05,
-        0.000_1,
-        0.000_25,
-        0.000_5,
-        0.001,
-        0.002_5,
-        0.005,
-        0.01,
-        0.025,
-        0.05,
-        0.1,
-        0.25,
-        1.0,
-    ];
+
     const GROUP_BYTES: &[f64] = &[
         64.0,
         256.0,
@@ -106,7 +110,7 @@ pub fn histogram_buckets() -> Vec<(&'static str, &'static [f64])> {
         (log_metrics::FSYNC_DURATION_SECONDS, FSYNC),
         (log_metrics::GROUP_WRITE_BYTES, GROUP_BYTES),
         (log_metrics::GROUP_RECORDS, GROUP_RECORDS),
-        (COMMAND_DURATION_SECONDS, COMMAND),
+        (COMMAND_DURATION_SECONDS, COMMAND_BUCKETS_SECONDS),
         (AOF_REWRITE_DURATION_SECONDS, JOB),
         (RDB_SAVE_DURATION_SECONDS, JOB),
         (FORK_DURATION_SECONDS, FORK),
