@@ -110,7 +110,6 @@ pub fn histogram_buckets() -> Vec<(&'static str, &'static [f64])> {
         (log_metrics::FSYNC_DURATION_SECONDS, FSYNC),
         (log_metrics::GROUP_WRITE_BYTES, GROUP_BYTES),
         (log_metrics::GROUP_RECORDS, GROUP_RECORDS),
-        (COMMAND_DURATION_SECONDS, COMMAND_BUCKETS_SECONDS),
         (AOF_REWRITE_DURATION_SECONDS, JOB),
         (RDB_SAVE_DURATION_SECONDS, JOB),
         (FORK_DURATION_SECONDS, FORK),
@@ -119,11 +118,6 @@ pub fn histogram_buckets() -> Vec<(&'static str, &'static [f64])> {
 
 /// Describes every server series; call after the recorder is installed.
 pub fn describe_all() {
-    describe_histogram!(
-        COMMAND_DURATION_SECONDS,
-        Unit::Seconds,
-        "Time spent executing a command, by command."
-    );
     describe_counter!(COMMANDS_TOTAL, "Commands executed, by command.");
     describe_counter!(
         COMMANDS_FAILED_TOTAL,

@@ -1,16 +1,17 @@
-//! Per-command duration histograms. Handing every sample to the exporter
-//! costs far more than the command it measures (an atomic bucket push per
-//! sample, drained again by the upkeep thread), so each io-thread sorts its
-//! samples into the exporter's own bucket bounds locally and hands over one
-//! `record_many(mean, count)` per non-empty bucket every quarter second.
-//! The mean of samples that fell into one bucket lies inside that bucket,
-//! so Prometheus sees the same bucket counts and the same `_sum` as if
-//! every sample had been recorded. Handles are resolved on a command's
-//! first flush, so the command path never hashes a metric name.
+//! Per-command duration histograms, kept outside the exporter. Handing
+//! every sample to `metrics-exporter-prometheus` costs more than many of
+//! the commands it measures (an atomic bucket push per sample, drained
+//! again by upkeep; its `record_many` loops over single records). So each
+//! io-thread counts its samples locally against fixed bucket bounds and
+//! merges them into one shared table every quarter second; `/metrics`
+//! renders that table as a standard Prometheus histogram next to the
+//! exporter's output.
 
+use std::fmt::Write as _;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::Histogram;
+use parking_lot::Mutex;
 use quanta::Instant;
 
 use super::catalog::{COMMAND_BUCKETS_SECONDS, COMMAND_DURATION_SECONDS};
@@ -21,22 +22,37 @@ const FLUSH_INTERVAL: Duration = Duration::from_millis(250);
 /// Buckets of the histogram: one per bound, plus `+Inf`.
 const BUCKET_COUNT: usize = COMMAND_BUCKETS_SECONDS.len() + 1;
 
-/// Samples of one command since the last flush, by bucket.
-#[derive(Debug, Default, Clone, Copy)]
-struct Bucket {
-    count: u64,
+/// Samples of one command: per-bucket (not cumulative) counts and the sum.
+#[derive(Debug, Clone, Copy)]
+struct Samples {
+    counts: [u64; BUCKET_COUNT],
     sum_secs: f64,
 }
 
-pub struct CommandMetrics {
-    /// Indexed like the command table; allocated on a command's first call.
-    pending: Vec<Option<Box<[Bucket; BUCKET_COUNT]>>>,
-    /// Commands with samples since the last flush.
-    dirty: Vec<u32>,
-    handles: Vec<Option<Histogram>>,
+impl Default for Samples {
+    fn default() -> Samples {
+        Samples {
+            counts: [0; BUCKET_COUNT],
+            sum_secs: 0.0,
+        }
+    }
+}
+
+/// Every io-thread's flushed samples, by command index, since start.
+struct SharedHistograms {
     names: Vec<&'static str>,
-    last_flush: Instant,
-    enabled: bool,
+    by_command: Vec<Option<Samples>>,
+}
+
+static SHARED: OnceLock<Mutex<SharedHistograms>> = OnceLock::new();
+
+fn shared(names: &[&'static str]) -> &'static Mutex<SharedHistograms> {
+    SHARED.get_or_init(|| {
+        Mutex::new(SharedHistograms {
+            names: names.to_vec(),
+            by_command: vec![None; names.len()],
+        })
+    })
 }
 
 /// Index of the bucket `secs` counts in: the first bound at or above it
@@ -49,26 +65,15 @@ fn bucket_index(secs: f64) -> usize {
         .unwrap_or(COMMAND_BUCKETS_SECONDS.len())
 }
 
-/// A value the exporter files into bucket `index`: the samples' mean,
-/// kept inside the bucket's bounds against rounding.
-fn representative(index: usize, b: &Bucket) -> f64 {
-    debug_assert!(b.count > 0);
-    let mean = b.sum_secs / b.count as f64;
-    let upper = COMMAND_BUCKETS_SECONDS
-        .get(index)
-        .copied()
-        .unwrap_or(f64::INFINITY);
-    let lower = index
-        .checked_sub(1)
-        .map_or(f64::NEG_INFINITY, |i| COMMAND_BUCKETS_SECONDS[i]);
-    if mean > upper {
-        upper
-    } else if mean <= lower {
-        // The next float above the lower bound (bounds are positive).
-        f64::from_bits(lower.to_bits() + 1)
-    } else {
-        mean
-    }
+/// One io-thread's recorder.
+pub struct CommandMetrics {
+    /// Indexed like the command table; allocated on a command's first call.
+    pending: Vec<Option<Box<Samples>>>,
+    /// Commands with samples since the last flush.
+    dirty: Vec<u32>,
+    names: Vec<&'static str>,
+    last_flush: Instant,
+    enabled: bool,
 }
 
 impl CommandMetrics {
@@ -76,7 +81,6 @@ impl CommandMetrics {
         CommandMetrics {
             pending: vec![None; names.len()],
             dirty: Vec::new(),
-            handles: vec![None; names.len()],
             names,
             last_flush: Instant::now(),
             enabled: super::enabled(),
@@ -93,41 +97,38 @@ impl CommandMetrics {
         let Some(slot) = self.pending.get_mut(idx) else {
             return;
         };
-        let buckets = slot.get_or_insert_with(|| Box::new([Bucket::default(); BUCKET_COUNT]));
+        let samples = slot.get_or_insert_with(Box::default);
         let secs = took.as_secs_f64();
-        let b = &mut buckets[bucket_index(secs)];
-        if b.count == 0 && !self.dirty.contains(&(idx as u32)) {
+        if samples.counts.iter().all(|&c| c == 0) {
             self.dirty.push(idx as u32);
         }
-        b.count += 1;
-        b.sum_secs += secs;
+        samples.counts[bucket_index(secs)] += 1;
+        samples.sum_secs += secs;
         if now.saturating_duration_since(self.last_flush) >= FLUSH_INTERVAL {
             self.flush(now);
         }
     }
 
-    /// Hands every pending bucket to the exporter.
+    /// Merges this thread's samples into the shared table.
     pub fn flush(&mut self, now: Instant) {
         self.last_flush = now;
+        if self.dirty.is_empty() {
+            return;
+        }
+        let mut table = shared(&self.names).lock();
         for idx in self.dirty.drain(..) {
             let idx = idx as usize;
-            let (Some(Some(buckets)), Some(handle), Some(&name)) = (
-                self.pending.get_mut(idx),
-                self.handles.get_mut(idx),
-                self.names.get(idx),
-            ) else {
+            let (Some(Some(local)), Some(total)) =
+                (self.pending.get_mut(idx), table.by_command.get_mut(idx))
+            else {
                 continue;
             };
-            let handle = handle.get_or_insert_with(
-                || metrics::histogram!(COMMAND_DURATION_SECONDS, "cmd" => name),
-            );
-            for (i, b) in buckets.iter_mut().enumerate() {
-                if b.count > 0 {
-                    let count = usize::try_from(b.count).unwrap_or(usize::MAX);
-                    handle.record_many(representative(i, b), count);
-                    *b = Bucket::default();
-                }
+            let total = total.get_or_insert_with(Samples::default);
+            for (t, l) in total.counts.iter_mut().zip(local.counts.iter()) {
+                *t += l;
             }
+            total.sum_secs += local.sum_secs;
+            **local = Samples::default();
         }
     }
 }
@@ -138,7 +139,46 @@ impl Drop for CommandMetrics {
     }
 }
 
+/// Appends the per-command histogram in Prometheus's text format.
+pub fn render(out: &mut String) {
+    let Some(table) = SHARED.get() else {
+        return;
+    };
+    let table = table.lock();
+    let _ = writeln!(
+        out,
+        "# HELP {COMMAND_DURATION_SECONDS} Time spent executing a command, by command."
+    );
+    let _ = writeln!(out, "# TYPE {COMMAND_DURATION_SECONDS} histogram");
+    for (name, samples) in table.names.iter().zip(&table.by_command) {
+        let Some(s) = samples else {
+            continue;
+        };
+        let mut cumulative = 0u64;
+        for (i, count) in s.counts.iter().enumerate() {
+            cumulative += count;
+            let le = COMMAND_BUCKETS_SECONDS
+                .get(i)
+                .map_or_else(|| "+Inf".to_string(), |b| b.to_string());
+            let _ = writeln!(
+                out,
+                "{COMMAND_DURATION_SECONDS}_bucket{{cmd=\"{name}\",le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{COMMAND_DURATION_SECONDS}_sum{{cmd=\"{name}\"}} {}",
+            s.sum_secs
+        );
+        let _ = writeln!(
+            out,
+            "{COMMAND_DURATION_SECONDS}_count{{cmd=\"{name}\"}} {cumulative}"
+        );
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -156,26 +196,33 @@ mod tests {
     }
 
     #[test]
-    fn representatives_stay_in_their_bucket_and_keep_the_sum() {
-        // Three samples at exactly the upper bound: the mean may round
-        // above it, the representative must not.
-        let bound = COMMAND_BUCKETS_SECONDS[3];
-        let b = Bucket {
-            count: 3,
-            sum_secs: bound + bound + bound,
+    fn flushed_samples_render_as_a_cumulative_histogram() {
+        let mut m = CommandMetrics::new(vec!["get", "set"]);
+        m.enabled = true;
+        let now = Instant::now();
+        m.record(1, Duration::from_nanos(500), now);
+        m.record(1, Duration::from_micros(3), now);
+        m.record(1, Duration::from_secs(2), now);
+        m.flush(now);
+        let mut text = String::new();
+        render(&mut text);
+        let line = |suffix: &str| {
+            text.lines()
+                .find(|l| l.starts_with(&format!("{COMMAND_DURATION_SECONDS}{suffix}")))
+                .unwrap_or_else(|| panic!("{suffix} missing from\n{text}"))
+                .to_string()
         };
-        let r = representative(3, &b);
-        assert_eq!(bucket_index(r), 3);
-        assert!((r * 3.0 - b.sum_secs).abs() < 1e-15);
-        let above_inf = Bucket {
-            count: 2,
-            sum_secs: 7.0,
-        };
-        assert_eq!(representative(BUCKET_COUNT - 1, &above_inf), 3.5);
-        let at_lower = Bucket {
-            count: 1,
-            sum_secs: COMMAND_BUCKETS_SECONDS[4],
-        };
-        assert_eq!(bucket_index(representative(5, &at_lower)), 5);
+        assert!(line("_bucket{cmd=\"set\",le=\"0.000001\"}").ends_with(" 1"));
+        assert!(line("_bucket{cmd=\"set\",le=\"0.000005\"}").ends_with(" 2"));
+        assert!(line("_bucket{cmd=\"set\",le=\"+Inf\"}").ends_with(" 3"));
+        assert!(line("_count{cmd=\"set\"}").ends_with(" 3"));
+        let sum: f64 = line("_sum{cmd=\"set\"}")
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((sum - 2.0000035).abs() < 1e-9);
+        assert!(!text.contains("cmd=\"get\""), "unused commands stay out");
     }
 }

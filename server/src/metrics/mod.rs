@@ -9,6 +9,7 @@
 
 mod catalog;
 mod command;
+mod http;
 pub mod upkeep;
 
 use std::net::{IpAddr, SocketAddr};
@@ -51,22 +52,23 @@ pub fn start(shared: &Arc<Shared>) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("metrics-bind '{bind}' is not an IP address"))?;
     let addr = SocketAddr::new(ip, port);
-    let mut builder = PrometheusBuilder::new()
-        .with_http_listener(addr)
-        .upkeep_timeout(Duration::from_secs(5));
+    let mut builder = PrometheusBuilder::new();
     for (name, buckets) in catalog::histogram_buckets() {
         builder = builder
             .set_buckets_for_metric(Matcher::Full(name.to_string()), buckets)
             .context("setting histogram buckets")?;
     }
-    builder.install().with_context(|| {
-        format!("can't start the metrics endpoint on {addr} (set metrics-port 0 to disable it)")
-    })?;
+    // Our own listener: `/metrics` also carries the per-command histograms
+    // the io-threads keep outside the exporter (see command.rs).
+    let recorder = builder.build_recorder();
+    let handle = recorder.handle();
+    http::start(addr, handle.clone(), shared)?;
+    metrics::set_global_recorder(recorder).context("installing the metrics recorder")?;
     INSTALLED.store(true, Ordering::Relaxed);
     catalog::describe_all();
     ringkv_uring_io::log::metrics::describe_metrics();
     ringkv_uring_io::log::metrics::register_metrics();
-    upkeep::start(shared, UPKEEP_INTERVAL)?;
+    upkeep::start(shared, UPKEEP_INTERVAL, handle)?;
     tracing::info!("metrics endpoint listening on http://{addr}/metrics");
     Ok(())
 }

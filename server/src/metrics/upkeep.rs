@@ -384,7 +384,13 @@ fn read_manifest(path: &Path) -> (u64, u64, u64) {
 }
 
 /// Runs the upkeep now and then every `every` until shutdown.
-pub fn start(shared: &Arc<Shared>, every: Duration) -> anyhow::Result<()> {
+/// Also drains the exporter's histogram samples into their buckets
+/// (`run_upkeep`), which its own listener would otherwise do.
+pub fn start(
+    shared: &Arc<Shared>,
+    every: Duration,
+    exporter: metrics_exporter_prometheus::PrometheusHandle,
+) -> anyhow::Result<()> {
     let shared = shared.clone();
     let mut upkeep = Upkeep::new(&shared);
     upkeep.run_once(&shared);
@@ -394,6 +400,7 @@ pub fn start(shared: &Arc<Shared>, every: Duration) -> anyhow::Result<()> {
             while !shared.is_shutting_down() {
                 std::thread::sleep(every);
                 upkeep.run_once(&shared);
+                exporter.run_upkeep();
             }
         })
         .context("spawning the metrics upkeep thread")?;
