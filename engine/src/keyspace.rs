@@ -10,9 +10,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use hashbrown::HashMap;
+use hashbrown::hash_table::Entry as TableEntry;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use smallvec::SmallVec;
+use std::hash::BuildHasher;
 
 use crate::slot::{key_slot, SlotId, SLOT_COUNT};
 use crate::value::{ByteStr, Value};
@@ -44,42 +46,83 @@ impl Entry {
     }
 }
 
+/// A key and its entry, in one allocation of its own: the per-slot table
+/// then holds only pointers (8 bytes a bucket). Hash tables run between
+/// 44% and 87.5% full, and a slot holds few keys, so slack buckets of a
+/// whole 64-byte entry used to cost more than the entries themselves.
+#[derive(Debug)]
+struct Node {
+    key: ByteStr,
+    entry: Entry,
+}
+
 /// One database's keys within one slot.
 #[derive(Debug, Default)]
 pub struct DbSlot {
-    map: HashMap<ByteStr, Entry>,
+    table: HashTable<Box<Node>>,
+    hasher: DefaultHashBuilder,
     /// How many entries carry an expiry; lets the active expiry cycle skip
     /// slots with nothing to expire.
     volatile: usize,
 }
 
+/// Tables at or below this many buckets are never shrunk (Redis's
+/// DICT_HT_INITIAL_SIZE plays the same role).
+const SHRINK_MIN_CAPACITY: usize = 64;
+
 impl DbSlot {
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.table.is_empty()
     }
     pub fn volatile_len(&self) -> usize {
         self.volatile
     }
+
+    #[inline]
+    fn find(&self, key: &[u8]) -> Option<&Node> {
+        let h = self.hasher.hash_one(key);
+        self.table
+            .find(h, |n| n.key.as_slice() == key)
+            .map(|n| &**n)
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
-        self.map.get(key)
+        self.find(key).map(|n| &n.entry)
     }
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.map.get_mut(key)
+        let h = self.hasher.hash_one(key);
+        self.table
+            .find_mut(h, |n| n.key.as_slice() == key)
+            .map(|n| &mut n.entry)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> + '_ {
-        self.map.iter().map(|(k, e)| (k.as_slice(), e))
+        self.table.iter().map(|n| (n.key.as_slice(), &n.entry))
     }
 
     /// Inserts or replaces; returns the previous entry.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
-        let adds_volatile = entry.has_expiry();
-        let old = self.map.insert(ByteStr::from_slice(key), entry);
-        if adds_volatile {
+        if entry.has_expiry() {
             self.volatile += 1;
         }
+        let DbSlot { table, hasher, .. } = self;
+        let h = hasher.hash_one(key);
+        let old = match table.entry(
+            h,
+            |n| n.key.as_slice() == key,
+            |n| hasher.hash_one(n.key.as_slice()),
+        ) {
+            TableEntry::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().entry, entry)),
+            TableEntry::Vacant(v) => {
+                v.insert(Box::new(Node {
+                    key: ByteStr::from_slice(key),
+                    entry,
+                }));
+                None
+            }
+        };
         if old.as_ref().is_some_and(Entry::has_expiry) {
             self.volatile -= 1;
         }
@@ -87,24 +130,42 @@ impl DbSlot {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let old = self.map.remove(key);
-        if old.as_ref().is_some_and(Entry::has_expiry) {
+        let h = self.hasher.hash_one(key);
+        let (node, _) = self
+            .table
+            .find_entry(h, |n| n.key.as_slice() == key)
+            .ok()?
+            .remove();
+        if node.entry.has_expiry() {
             self.volatile -= 1;
         }
-        old
+        self.shrink_if_sparse();
+        Some(node.entry)
+    }
+
+    /// Gives memory back after mass deletion, as Redis resizes a dict that
+    /// fell under 10% full; amortized O(1) per removal.
+    fn shrink_if_sparse(&mut self) {
+        let capacity = self.table.capacity();
+        if capacity > SHRINK_MIN_CAPACITY && self.table.len() * 10 < capacity {
+            let hasher = &self.hasher;
+            self.table
+                .shrink_to(self.table.len(), |n| hasher.hash_one(n.key.as_slice()));
+        }
     }
 
     /// Sets or clears the expiry of an existing key; false if the key is missing.
     pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64) -> bool {
-        let Some(entry) = self.map.get_mut(key) else {
+        let Some(entry) = self.get_mut(key) else {
             return false;
         };
-        match (entry.has_expiry(), expire_at_ms != NO_EXPIRY) {
-            (false, true) => self.volatile += 1,
-            (true, false) => self.volatile -= 1,
-            _ => {}
-        }
+        let delta = match (entry.has_expiry(), expire_at_ms != NO_EXPIRY) {
+            (false, true) => 1isize,
+            (true, false) => -1,
+            _ => 0,
+        };
         entry.expire_at_ms = expire_at_ms;
+        self.volatile = self.volatile.wrapping_add_signed(delta);
         true
     }
 
@@ -115,9 +176,9 @@ impl DbSlot {
             return 0;
         }
         let mut removed = 0;
-        self.map.retain(|k, e| {
-            if e.is_expired(now_ms) {
-                on_expired(k);
+        self.table.retain(|n| {
+            if n.entry.is_expired(now_ms) {
+                on_expired(&n.key);
                 removed += 1;
                 false
             } else {
@@ -125,6 +186,9 @@ impl DbSlot {
             }
         });
         self.volatile -= removed;
+        if removed > 0 {
+            self.shrink_if_sparse();
+        }
         removed
     }
 
@@ -393,5 +457,54 @@ impl Keyspace {
             }
         });
         sizes
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn key(i: usize) -> Vec<u8> {
+        format!("key:{i}").into_bytes()
+    }
+
+    #[test]
+    fn db_slot_insert_replace_remove_and_volatile_count() {
+        let mut d = DbSlot::default();
+        assert!(d.insert(b"a", Entry::new(Value::Int(1))).is_none());
+        let mut timed = Entry::new(Value::Int(2));
+        timed.expire_at_ms = 100;
+        assert_eq!(d.insert(b"a", timed).unwrap().value, Value::Int(1));
+        assert_eq!((d.len(), d.volatile_len()), (1, 1));
+        assert!(d.set_expire(b"a", NO_EXPIRY));
+        assert_eq!(d.volatile_len(), 0);
+        assert!(d.set_expire(b"a", 50));
+        assert!(!d.set_expire(b"missing", 50));
+        d.insert(b"b", Entry::new(Value::Int(3)));
+        let mut gone = Vec::new();
+        assert_eq!(d.remove_expired(60, |k| gone.push(k.to_vec())), 1);
+        assert_eq!(gone, vec![b"a".to_vec()]);
+        assert_eq!((d.len(), d.volatile_len()), (1, 0));
+        assert_eq!(d.get(b"b").unwrap().value, Value::Int(3));
+        assert_eq!(d.remove(b"b").unwrap().value, Value::Int(3));
+        assert!(d.remove(b"b").is_none() && d.is_empty());
+    }
+
+    #[test]
+    fn db_slot_shrinks_after_mass_deletion() {
+        let mut d = DbSlot::default();
+        for i in 0..10_000 {
+            d.insert(&key(i), Entry::new(Value::Int(i as i64)));
+        }
+        let grown = d.table.capacity();
+        for i in 0..9_990 {
+            assert!(d.remove(&key(i)).is_some());
+        }
+        assert!(d.table.capacity() < grown / 10, "{}", d.table.capacity());
+        for i in 9_990..10_000 {
+            assert_eq!(d.get(&key(i)).unwrap().value, Value::Int(i as i64));
+        }
+        assert_eq!(d.iter().count(), 10);
     }
 }
