@@ -201,6 +201,9 @@ impl DbSlot {
 /// A client's WATCH flag: set when any watched key is modified.
 pub type WatchFlag = Arc<AtomicBool>;
 
+/// WATCHed keys of a slot: (db, key) → flags of the watching clients.
+type WatchMap = HashMap<(u32, ByteStr), SmallVec<[WatchFlag; 1]>>;
+
 /// Everything stored in one slot.
 #[derive(Debug)]
 pub struct SlotData {
@@ -208,7 +211,9 @@ pub struct SlotData {
     /// Per-database maps, grown on first write to a database.
     dbs: Vec<DbSlot>,
     /// WATCHed keys of this slot: (db, key) → flags of the watching clients.
-    watched: HashMap<(u32, ByteStr), SmallVec<[WatchFlag; 1]>>,
+    /// Boxed and absent until the first WATCH: 8 bytes instead of a whole
+    /// map in each of the 16384 slots, almost none of which is ever watched.
+    watched: Option<Box<WatchMap>>,
 }
 
 impl SlotData {
@@ -216,7 +221,7 @@ impl SlotData {
         SlotData {
             id,
             dbs: Vec::new(),
-            watched: HashMap::new(),
+            watched: None,
         }
     }
 
@@ -258,10 +263,10 @@ impl SlotData {
 
     /// Marks every client watching `key` in `db` as dirty (Redis's signalModifiedKey).
     pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
-        if self.watched.is_empty() {
+        let Some(watched) = &self.watched else {
             return;
-        }
-        if let Some(flags) = self.watched.get(&(db as u32, ByteStr::from_slice(key))) {
+        };
+        if let Some(flags) = watched.get(&(db as u32, ByteStr::from_slice(key))) {
             for f in flags {
                 f.store(true, Ordering::Release);
             }
@@ -271,10 +276,10 @@ impl SlotData {
     /// Marks watchers of keys in `db` dirty. With `only_existing`, only keys
     /// that currently exist count (what FLUSHDB/SWAPDB do in Redis 7.0).
     pub fn touch_all_watched(&mut self, db: usize, only_existing: bool) {
-        if self.watched.is_empty() {
+        let Some(watched) = &self.watched else {
             return;
-        }
-        for ((wdb, key), flags) in &self.watched {
+        };
+        for ((wdb, key), flags) in watched.iter() {
             if *wdb as usize != db {
                 continue;
             }
@@ -290,6 +295,7 @@ impl SlotData {
     pub fn watch(&mut self, db: usize, key: &[u8], flag: &WatchFlag) {
         let flags = self
             .watched
+            .get_or_insert_with(Box::default)
             .entry((db as u32, ByteStr::from_slice(key)))
             .or_default();
         if !flags.iter().any(|f| Arc::ptr_eq(f, flag)) {
@@ -299,11 +305,17 @@ impl SlotData {
 
     pub fn unwatch(&mut self, db: usize, key: &[u8], flag: &WatchFlag) {
         let k = (db as u32, ByteStr::from_slice(key));
-        if let Some(flags) = self.watched.get_mut(&k) {
+        let Some(watched) = &mut self.watched else {
+            return;
+        };
+        if let Some(flags) = watched.get_mut(&k) {
             flags.retain(|f| !Arc::ptr_eq(f, flag));
             if flags.is_empty() {
-                self.watched.remove(&k);
+                watched.remove(&k);
             }
+        }
+        if watched.is_empty() {
+            self.watched = None;
         }
     }
 }
@@ -514,6 +526,21 @@ mod tests {
             assert_eq!(d.get(&key(i)).unwrap().value, Value::Int(i as i64));
         }
         assert_eq!(d.iter().count(), 10);
+    }
+
+    #[test]
+    fn idle_slots_stay_small() {
+        // 16384 of them exist from startup, most never watched.
+        assert!(std::mem::size_of::<SlotData>() <= 40);
+        let mut s = SlotData::new(SlotId(0));
+        let flag = WatchFlag::default();
+        s.watch(0, b"k", &flag);
+        s.touch_watched(1, b"k");
+        assert!(!flag.load(Ordering::Acquire));
+        s.touch_watched(0, b"k");
+        assert!(flag.load(Ordering::Acquire));
+        s.unwatch(0, b"k", &flag);
+        assert!(s.watched.is_none());
     }
 
     #[test]
