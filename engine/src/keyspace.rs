@@ -10,9 +10,11 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use hashbrown::HashMap;
+use hashbrown::hash_table::Entry as TableEntry;
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
 use parking_lot::{Mutex, MutexGuard, RwLock};
 use smallvec::SmallVec;
+use std::hash::BuildHasher;
 
 use crate::slot::{key_slot, SlotId, SLOT_COUNT};
 use crate::value::{ByteStr, Value};
@@ -44,42 +46,83 @@ impl Entry {
     }
 }
 
+/// A key and its entry, in one allocation of its own: the per-slot table
+/// then holds only pointers (8 bytes a bucket). Hash tables run between
+/// 44% and 87.5% full, and a slot holds few keys, so slack buckets of a
+/// whole 64-byte entry used to cost more than the entries themselves.
+#[derive(Debug)]
+struct Node {
+    key: ByteStr,
+    entry: Entry,
+}
+
 /// One database's keys within one slot.
 #[derive(Debug, Default)]
 pub struct DbSlot {
-    map: HashMap<ByteStr, Entry>,
+    table: HashTable<Box<Node>>,
+    hasher: DefaultHashBuilder,
     /// How many entries carry an expiry; lets the active expiry cycle skip
     /// slots with nothing to expire.
     volatile: usize,
 }
 
+/// Tables at or below this many buckets are never shrunk (Redis's
+/// DICT_HT_INITIAL_SIZE plays the same role).
+const SHRINK_MIN_CAPACITY: usize = 64;
+
 impl DbSlot {
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.table.len()
     }
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.table.is_empty()
     }
     pub fn volatile_len(&self) -> usize {
         self.volatile
     }
+
+    #[inline]
+    fn find(&self, key: &[u8]) -> Option<&Node> {
+        let h = self.hasher.hash_one(key);
+        self.table
+            .find(h, |n| n.key.as_slice() == key)
+            .map(|n| &**n)
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<&Entry> {
-        self.map.get(key)
+        self.find(key).map(|n| &n.entry)
     }
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.map.get_mut(key)
+        let h = self.hasher.hash_one(key);
+        self.table
+            .find_mut(h, |n| n.key.as_slice() == key)
+            .map(|n| &mut n.entry)
     }
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> + '_ {
-        self.map.iter().map(|(k, e)| (k.as_slice(), e))
+        self.table.iter().map(|n| (n.key.as_slice(), &n.entry))
     }
 
     /// Inserts or replaces; returns the previous entry.
     pub fn insert(&mut self, key: &[u8], entry: Entry) -> Option<Entry> {
-        let adds_volatile = entry.has_expiry();
-        let old = self.map.insert(ByteStr::from_slice(key), entry);
-        if adds_volatile {
+        if entry.has_expiry() {
             self.volatile += 1;
         }
+        let DbSlot { table, hasher, .. } = self;
+        let h = hasher.hash_one(key);
+        let old = match table.entry(
+            h,
+            |n| n.key.as_slice() == key,
+            |n| hasher.hash_one(n.key.as_slice()),
+        ) {
+            TableEntry::Occupied(mut o) => Some(std::mem::replace(&mut o.get_mut().entry, entry)),
+            TableEntry::Vacant(v) => {
+                v.insert(Box::new(Node {
+                    key: ByteStr::from_slice(key),
+                    entry,
+                }));
+                None
+            }
+        };
         if old.as_ref().is_some_and(Entry::has_expiry) {
             self.volatile -= 1;
         }
@@ -87,24 +130,42 @@ impl DbSlot {
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let old = self.map.remove(key);
-        if old.as_ref().is_some_and(Entry::has_expiry) {
+        let h = self.hasher.hash_one(key);
+        let (node, _) = self
+            .table
+            .find_entry(h, |n| n.key.as_slice() == key)
+            .ok()?
+            .remove();
+        if node.entry.has_expiry() {
             self.volatile -= 1;
         }
-        old
+        self.shrink_if_sparse();
+        Some(node.entry)
+    }
+
+    /// Gives memory back after mass deletion, as Redis resizes a dict that
+    /// fell under 10% full; amortized O(1) per removal.
+    fn shrink_if_sparse(&mut self) {
+        let capacity = self.table.capacity();
+        if capacity > SHRINK_MIN_CAPACITY && self.table.len() * 10 < capacity {
+            let hasher = &self.hasher;
+            self.table
+                .shrink_to(self.table.len(), |n| hasher.hash_one(n.key.as_slice()));
+        }
     }
 
     /// Sets or clears the expiry of an existing key; false if the key is missing.
     pub fn set_expire(&mut self, key: &[u8], expire_at_ms: u64) -> bool {
-        let Some(entry) = self.map.get_mut(key) else {
+        let Some(entry) = self.get_mut(key) else {
             return false;
         };
-        match (entry.has_expiry(), expire_at_ms != NO_EXPIRY) {
-            (false, true) => self.volatile += 1,
-            (true, false) => self.volatile -= 1,
-            _ => {}
-        }
+        let delta = match (entry.has_expiry(), expire_at_ms != NO_EXPIRY) {
+            (false, true) => 1isize,
+            (true, false) => -1,
+            _ => 0,
+        };
         entry.expire_at_ms = expire_at_ms;
+        self.volatile = self.volatile.wrapping_add_signed(delta);
         true
     }
 
@@ -115,9 +176,9 @@ impl DbSlot {
             return 0;
         }
         let mut removed = 0;
-        self.map.retain(|k, e| {
-            if e.is_expired(now_ms) {
-                on_expired(k);
+        self.table.retain(|n| {
+            if n.entry.is_expired(now_ms) {
+                on_expired(&n.key);
                 removed += 1;
                 false
             } else {
@@ -125,6 +186,9 @@ impl DbSlot {
             }
         });
         self.volatile -= removed;
+        if removed > 0 {
+            self.shrink_if_sparse();
+        }
         removed
     }
 
@@ -137,6 +201,9 @@ impl DbSlot {
 /// A client's WATCH flag: set when any watched key is modified.
 pub type WatchFlag = Arc<AtomicBool>;
 
+/// WATCHed keys of a slot: (db, key) → flags of the watching clients.
+type WatchMap = HashMap<(u32, ByteStr), SmallVec<[WatchFlag; 1]>>;
+
 /// Everything stored in one slot.
 #[derive(Debug)]
 pub struct SlotData {
@@ -144,7 +211,9 @@ pub struct SlotData {
     /// Per-database maps, grown on first write to a database.
     dbs: Vec<DbSlot>,
     /// WATCHed keys of this slot: (db, key) → flags of the watching clients.
-    watched: HashMap<(u32, ByteStr), SmallVec<[WatchFlag; 1]>>,
+    /// Boxed and absent until the first WATCH: 8 bytes instead of a whole
+    /// map in each of the 16384 slots, almost none of which is ever watched.
+    watched: Option<Box<WatchMap>>,
 }
 
 impl SlotData {
@@ -152,7 +221,7 @@ impl SlotData {
         SlotData {
             id,
             dbs: Vec::new(),
-            watched: HashMap::new(),
+            watched: None,
         }
     }
 
@@ -166,9 +235,17 @@ impl SlotData {
 
     pub fn db_mut(&mut self, db: usize) -> &mut DbSlot {
         if self.dbs.len() <= db {
-            self.dbs.resize_with(db + 1, DbSlot::default);
+            self.grow_dbs(db + 1);
         }
         &mut self.dbs[db]
+    }
+
+    /// Grows the per-database table list to exactly `len`. Exactly: a
+    /// plain resize of an empty Vec reserves room for four, and with one
+    /// list per slot that is 144 wasted bytes in each of the 16384 slots.
+    fn grow_dbs(&mut self, len: usize) {
+        self.dbs.reserve_exact(len - self.dbs.len());
+        self.dbs.resize_with(len, DbSlot::default);
     }
 
     /// Number of keys across databases: (db, keys) for databases with keys.
@@ -179,17 +256,17 @@ impl SlotData {
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
         let needed = a.max(b) + 1;
         if self.dbs.len() < needed {
-            self.dbs.resize_with(needed, DbSlot::default);
+            self.grow_dbs(needed);
         }
         self.dbs.swap(a, b);
     }
 
     /// Marks every client watching `key` in `db` as dirty (Redis's signalModifiedKey).
     pub fn touch_watched(&mut self, db: usize, key: &[u8]) {
-        if self.watched.is_empty() {
+        let Some(watched) = &self.watched else {
             return;
-        }
-        if let Some(flags) = self.watched.get(&(db as u32, ByteStr::from_slice(key))) {
+        };
+        if let Some(flags) = watched.get(&(db as u32, ByteStr::from_slice(key))) {
             for f in flags {
                 f.store(true, Ordering::Release);
             }
@@ -199,10 +276,10 @@ impl SlotData {
     /// Marks watchers of keys in `db` dirty. With `only_existing`, only keys
     /// that currently exist count (what FLUSHDB/SWAPDB do in Redis 7.0).
     pub fn touch_all_watched(&mut self, db: usize, only_existing: bool) {
-        if self.watched.is_empty() {
+        let Some(watched) = &self.watched else {
             return;
-        }
-        for ((wdb, key), flags) in &self.watched {
+        };
+        for ((wdb, key), flags) in watched.iter() {
             if *wdb as usize != db {
                 continue;
             }
@@ -218,6 +295,7 @@ impl SlotData {
     pub fn watch(&mut self, db: usize, key: &[u8], flag: &WatchFlag) {
         let flags = self
             .watched
+            .get_or_insert_with(Box::default)
             .entry((db as u32, ByteStr::from_slice(key)))
             .or_default();
         if !flags.iter().any(|f| Arc::ptr_eq(f, flag)) {
@@ -227,11 +305,17 @@ impl SlotData {
 
     pub fn unwatch(&mut self, db: usize, key: &[u8], flag: &WatchFlag) {
         let k = (db as u32, ByteStr::from_slice(key));
-        if let Some(flags) = self.watched.get_mut(&k) {
+        let Some(watched) = &mut self.watched else {
+            return;
+        };
+        if let Some(flags) = watched.get_mut(&k) {
             flags.retain(|f| !Arc::ptr_eq(f, flag));
             if flags.is_empty() {
-                self.watched.remove(&k);
+                watched.remove(&k);
             }
+        }
+        if watched.is_empty() {
+            self.watched = None;
         }
     }
 }
@@ -418,5 +502,78 @@ impl Keyspace {
             }
         });
         sizes
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn key(i: usize) -> Vec<u8> {
+        format!("key:{i}").into_bytes()
+    }
+
+    #[test]
+    fn db_slot_insert_replace_remove_and_volatile_count() {
+        let mut d = DbSlot::default();
+        assert!(d.insert(b"a", Entry::new(Value::Int(1))).is_none());
+        let mut timed = Entry::new(Value::Int(2));
+        timed.expire_at_ms = 100;
+        assert_eq!(d.insert(b"a", timed).unwrap().value, Value::Int(1));
+        assert_eq!((d.len(), d.volatile_len()), (1, 1));
+        assert!(d.set_expire(b"a", NO_EXPIRY));
+        assert_eq!(d.volatile_len(), 0);
+        assert!(d.set_expire(b"a", 50));
+        assert!(!d.set_expire(b"missing", 50));
+        d.insert(b"b", Entry::new(Value::Int(3)));
+        let mut gone = Vec::new();
+        assert_eq!(d.remove_expired(60, |k| gone.push(k.to_vec())), 1);
+        assert_eq!(gone, vec![b"a".to_vec()]);
+        assert_eq!((d.len(), d.volatile_len()), (1, 0));
+        assert_eq!(d.get(b"b").unwrap().value, Value::Int(3));
+        assert_eq!(d.remove(b"b").unwrap().value, Value::Int(3));
+        assert!(d.remove(b"b").is_none() && d.is_empty());
+    }
+
+    #[test]
+    fn db_slot_shrinks_after_mass_deletion() {
+        let mut d = DbSlot::default();
+        for i in 0..10_000 {
+            d.insert(&key(i), Entry::new(Value::Int(i as i64)));
+        }
+        let grown = d.table.capacity();
+        for i in 0..9_990 {
+            assert!(d.remove(&key(i)).is_some());
+        }
+        assert!(d.table.capacity() < grown / 10, "{}", d.table.capacity());
+        for i in 9_990..10_000 {
+            assert_eq!(d.get(&key(i)).unwrap().value, Value::Int(i as i64));
+        }
+        assert_eq!(d.iter().count(), 10);
+    }
+
+    #[test]
+    fn idle_slots_stay_small() {
+        // 16384 of them exist from startup, most never watched.
+        assert!(std::mem::size_of::<SlotData>() <= 40);
+        let mut s = SlotData::new(SlotId(0));
+        let flag = WatchFlag::default();
+        s.watch(0, b"k", &flag);
+        s.touch_watched(1, b"k");
+        assert!(!flag.load(Ordering::Acquire));
+        s.touch_watched(0, b"k");
+        assert!(flag.load(Ordering::Acquire));
+        s.unwatch(0, b"k", &flag);
+        assert!(s.watched.is_none());
+    }
+
+    #[test]
+    fn slot_reserves_only_the_databases_it_uses() {
+        let mut s = SlotData::new(SlotId(0));
+        s.db_mut(0);
+        assert_eq!(s.dbs.capacity(), 1);
+        s.swap_dbs(0, 2);
+        assert_eq!(s.dbs.capacity(), 3);
     }
 }
