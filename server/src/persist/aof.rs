@@ -370,6 +370,13 @@ pub fn append(shared: &Shared, prop: &Propagation) {
     let Some(a) = guard.as_mut() else {
         return;
     };
+    // The common case needs no SELECT or timestamp in front: hand the
+    // propagated bytes to the log as they are (one copy, not two).
+    let single_db = prop.dbs.len() == 1 && a.selected_db == prop.dbs.first().copied();
+    if single_db && !a.ts_enabled {
+        let appended = a.log.append(&prop.buf);
+        return after_append(shared, guard, appended);
+    }
     a.record.clear();
     if a.ts_enabled {
         let now_s = ringkv_engine::clock::now_ms() / 1000;
@@ -397,7 +404,21 @@ pub fn append(shared: &Shared, prop: &Propagation) {
         rest = &rest[n..];
     }
     debug_assert!(rest.is_empty(), "propagation has a db per command");
-    match a.log.append(&a.record) {
+    let appended = a.log.append(&a.record);
+    after_append(shared, guard, appended);
+}
+
+/// Records the LSN a reply must wait for (under `always`), or fails the
+/// AOF when the log refused the append.
+fn after_append(
+    shared: &Shared,
+    guard: parking_lot::MutexGuard<'_, Option<Active>>,
+    appended: Result<ringkv_uring_io::log::Lsn, ringkv_uring_io::log::LogError>,
+) {
+    let Some(a) = guard.as_ref() else {
+        return;
+    };
+    match appended {
         Ok(lsn) => {
             if a.always {
                 LAST_APPEND_LSN.with(|c| c.set(lsn.0));
