@@ -86,6 +86,12 @@ impl DbSlot {
         old
     }
 
+    /// Makes room for `additional` more keys (loading sizes slots ahead
+    /// from RESIZEDB instead of rehashing as they fill).
+    pub fn reserve(&mut self, additional: usize) {
+        self.map.reserve(additional);
+    }
+
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let old = self.map.remove(key);
         if old.as_ref().is_some_and(Entry::has_expiry) {
