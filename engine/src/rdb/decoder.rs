@@ -706,7 +706,7 @@ impl<'a> RdbReader<'a> {
     }
 
     fn byte(&mut self, what: &'static str) -> Result<u8, RdbError> {
-        let b = *self.data.get(self.pos).ok_or_else(|| RdbError::Truncated {
+        let b = *self.data.get(self.pos).ok_or(RdbError::Truncated {
             offset: self.pos as u64,
             what,
         })?;
@@ -718,7 +718,7 @@ impl<'a> RdbReader<'a> {
         let data: &'a [u8] = self.data;
         let s = data
             .get(self.pos..self.pos.saturating_add(n))
-            .ok_or_else(|| RdbError::Truncated {
+            .ok_or(RdbError::Truncated {
                 offset: self.pos as u64,
                 what,
             })?;
