@@ -129,6 +129,12 @@ impl DbSlot {
         old
     }
 
+    /// Makes room for `additional` more keys (loading sizes slots ahead
+    /// from RESIZEDB instead of rehashing as they fill).
+    pub fn reserve(&mut self, additional: usize) {
+        self.map.reserve(additional);
+    }
+
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let h = self.hasher.hash_one(key);
         let (node, _) = self

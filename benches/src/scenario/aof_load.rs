@@ -30,7 +30,7 @@ pub fn command(i: u64, total: u64) -> Vec<Vec<u8>> {
                 format!("key:{}", pick(1)).into_bytes(),
                 value_bytes(r >> 3, 16 + (r >> 40) as usize % 85),
             ];
-            if (r >> 50) % 20 == 0 {
+            if (r >> 50).is_multiple_of(20) {
                 c.extend([b"EX".to_vec(), b"86400".to_vec()]);
             }
             c

@@ -123,6 +123,66 @@ struct Series {
     p99_ms: Vec<f64>,
 }
 
+/// Per test (in redis-benchmark's order): the "on" and "off" series over
+/// `ctx.pairs` alternating pairs of fresh servers; and the scrapes that
+/// succeeded and failed during the "on" runs.
+type PairResults = (Vec<(String, Series, Series)>, u64, u64);
+
+fn run_pairs(
+    ctx: &Ctx,
+    spec: &BenchSpec,
+    with: &dyn Fn(&str) -> Vec<String>,
+) -> anyhow::Result<PairResults> {
+    let kind = ringkv_uring();
+    let mut results: Vec<(String, Series, Series)> = Vec::new();
+    let (mut scrapes_ok, mut scrapes_failed) = (0, 0);
+    for pair in 0..ctx.pairs {
+        let order = if pair % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for on in order {
+            let dir = tempfile::Builder::new()
+                .prefix("metrics-")
+                .tempdir_in(&ctx.data_parent)?;
+            let metrics_port = if on { free_port()? } else { 0 };
+            let server = DirServer::start(
+                &ctx.bins,
+                &kind,
+                &ctx.server_cpus,
+                dir.path(),
+                &with(&metrics_port.to_string()),
+            )?;
+            let scraper = on.then(|| Scraper::start(metrics_port)).transpose()?;
+            let rows = spec.run(server.port, &ctx.load_cpus);
+            if let Some(s) = scraper {
+                let (ok, failed) = s.finish();
+                scrapes_ok += ok;
+                scrapes_failed += failed;
+            }
+            drop(server);
+            for row in rows? {
+                let i = match results.iter().position(|r| r.0 == row.test) {
+                    Some(i) => i,
+                    None => {
+                        results.push((row.test.clone(), Series::default(), Series::default()));
+                        results.len() - 1
+                    }
+                };
+                let s = if on {
+                    &mut results[i].1
+                } else {
+                    &mut results[i].2
+                };
+                s.rps.push(row.rps);
+                s.p99_ms.push(row.p99_ms);
+            }
+        }
+    }
+    Ok((results, scrapes_ok, scrapes_failed))
+}
+
 pub fn metrics(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
     let kind = ringkv_uring();
     let base: Vec<String> = ["--appendonly", "no"].map(String::from).to_vec();
@@ -158,67 +218,16 @@ pub fn metrics(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
     ));
     for spec in specs(ctx) {
         table.commands.push(spec.display(&ctx.load_cpus));
-        // (test, on, off) in the order redis-benchmark prints them.
-        let mut results: Vec<(String, Series, Series)> = Vec::new();
-        let (mut scrapes_ok, mut scrapes_failed) = (0, 0);
-        let run = (|| -> anyhow::Result<()> {
-            for pair in 0..ctx.pairs {
-                let order = if pair % 2 == 0 {
-                    [true, false]
-                } else {
-                    [false, true]
-                };
-                for on in order {
-                    let dir = tempfile::Builder::new()
-                        .prefix("metrics-")
-                        .tempdir_in(&ctx.data_parent)?;
-                    let metrics_port = if on { free_port()? } else { 0 };
-                    let server = DirServer::start(
-                        &ctx.bins,
-                        &kind,
-                        &ctx.server_cpus,
-                        dir.path(),
-                        &with(&metrics_port.to_string()),
-                    )?;
-                    let scraper = on.then(|| Scraper::start(metrics_port)).transpose()?;
-                    let rows = spec.run(server.port, &ctx.load_cpus);
-                    if let Some(s) = scraper {
-                        let (ok, failed) = s.finish();
-                        scrapes_ok += ok;
-                        scrapes_failed += failed;
-                    }
-                    drop(server);
-                    for row in rows? {
-                        let i = match results.iter().position(|r| r.0 == row.test) {
-                            Some(i) => i,
-                            None => {
-                                results.push((
-                                    row.test.clone(),
-                                    Series::default(),
-                                    Series::default(),
-                                ));
-                                results.len() - 1
-                            }
-                        };
-                        let s = if on {
-                            &mut results[i].1
-                        } else {
-                            &mut results[i].2
-                        };
-                        s.rps.push(row.rps);
-                        s.p99_ms.push(row.p99_ms);
-                    }
-                }
+        let (results, scrapes_ok, scrapes_failed) = match run_pairs(ctx, &spec, &with) {
+            Ok(r) => r,
+            Err(e) => {
+                let mut row = vec![spec.tests.to_uppercase(), spec.pipeline.to_string()];
+                row.push(format!("not measured: {}", one_line(&format!("{e:#}"))));
+                row.resize(table.header.len(), "-".into());
+                table.rows.push(row);
+                continue;
             }
-            Ok(())
-        })();
-        if let Err(e) = run {
-            let mut row = vec![spec.tests.to_uppercase(), spec.pipeline.to_string()];
-            row.push(format!("not measured: {}", one_line(&format!("{e:#}"))));
-            row.resize(table.header.len(), "-".into());
-            table.rows.push(row);
-            continue;
-        }
+        };
         for (test, on, off) in results {
             let ratio = median_ratio(&on.rps, &off.rps);
             let cost = ratio.map(|r| 1.0 - r);

@@ -84,7 +84,7 @@ pub fn mix64(i: u64) -> u64 {
 /// so `rdbcompression yes` does real work on both servers.
 pub fn value_bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
-    if seed % 2 == 0 {
+    if seed.is_multiple_of(2) {
         let tag = format!("value:{seed}:");
         while out.len() < len {
             out.extend_from_slice(tag.as_bytes());

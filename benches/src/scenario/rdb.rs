@@ -37,12 +37,12 @@ pub fn key_commands(k: u64) -> Vec<Vec<Vec<u8>>> {
     match r % 100 {
         0..=79 => {
             let mut cmd = vec![b"SET".to_vec(), key];
-            if (r >> 16) % 10 == 0 {
+            if (r >> 16).is_multiple_of(10) {
                 cmd.push(((r >> 20) % 1_000_000_000).to_string().into_bytes());
             } else {
                 cmd.push(value_bytes(r >> 4, 8 + (r >> 24) as usize % 113));
             }
-            if (r >> 32) % 20 == 0 {
+            if (r >> 32).is_multiple_of(20) {
                 // A day: nothing expires during the run.
                 cmd.extend([b"EX".to_vec(), b"86400".to_vec()]);
             }
@@ -61,7 +61,7 @@ fn collection(kind: u64, key: &[u8], seed: u64, n: usize) -> Vec<Vec<Vec<u8>>> {
         2 => b"SADD",
         _ => b"ZADD",
     };
-    let int_set = kind == 2 && seed % 2 == 0;
+    let int_set = kind == 2 && seed.is_multiple_of(2);
     let mut cmds = Vec::new();
     for start in (0..n).step_by(CHUNK) {
         let mut cmd = vec![verb.to_vec(), key.to_vec()];

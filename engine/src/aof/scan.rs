@@ -68,6 +68,33 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The length on the `*` or `$` line at `from` and where the line
+    /// ends, when the line is the common well-formed `<prefix><1-19
+    /// digits>\r\n` (or `\n`); `None` sends the caller to the general
+    /// [`Scanner::line`] path, which gives the same result for any other
+    /// line or reports it. Spares a memchr call per argument.
+    fn quick_len(&self, from: usize) -> Option<(usize, usize)> {
+        let digits_at = from + 1;
+        let mut p = digits_at;
+        let mut n: u64 = 0;
+        while let Some(&d) = self.data.get(p) {
+            if !d.is_ascii_digit() || p - digits_at == 19 {
+                break;
+            }
+            n = n * 10 + u64::from(d - b'0');
+            p += 1;
+        }
+        if p == digits_at {
+            return None;
+        }
+        let next = match (self.data.get(p), self.data.get(p + 1)) {
+            (Some(b'\r'), Some(b'\n')) => p + 2,
+            (Some(b'\n'), _) => p + 1,
+            _ => return None,
+        };
+        Some((usize::try_from(n).ok()?, next))
+    }
+
     /// Reads a `\n`-terminated line starting at `pos` (at most `max` bytes);
     /// returns it without the line end.
     fn line(&self, from: usize, max: usize) -> Result<(&'a [u8], usize), ScanError> {
@@ -114,10 +141,16 @@ impl<'a> Scanner<'a> {
                 Ok(Some(item))
             }
             b'*' => {
-                let (line, mut at) = self.line(start, 64)?;
-                let argc = parse_len(&line[1..])
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| self.err(start, "Bad file format: invalid multibulk length"))?;
+                let (argc, mut at) = match self.quick_len(start) {
+                    Some((argc, at)) if argc >= 1 => (argc, at),
+                    _ => {
+                        let (line, at) = self.line(start, 64)?;
+                        let argc = parse_len(&line[1..]).filter(|n| *n >= 1).ok_or_else(|| {
+                            self.err(start, "Bad file format: invalid multibulk length")
+                        })?;
+                        (argc, at)
+                    }
+                };
                 let mut args: SmallVec<[&'a [u8]; 8]> = SmallVec::with_capacity(argc.min(1024));
                 for _ in 0..argc {
                     if at >= self.data.len() {
@@ -128,9 +161,16 @@ impl<'a> Scanner<'a> {
                             self.err(at, format!("Expected '$', got '{}'", self.data[at] as char))
                         );
                     }
-                    let (line, body) = self.line(at, 64)?;
-                    let len = parse_len(&line[1..])
-                        .ok_or_else(|| self.err(at, "Bad file format: invalid bulk length"))?;
+                    let (len, body) = match self.quick_len(at) {
+                        Some(q) => q,
+                        None => {
+                            let (line, body) = self.line(at, 64)?;
+                            let len = parse_len(&line[1..]).ok_or_else(|| {
+                                self.err(at, "Bad file format: invalid bulk length")
+                            })?;
+                            (len, body)
+                        }
+                    };
                     let end = body
                         .checked_add(len)
                         .ok_or_else(|| self.err(at, "bulk too long"))?;
@@ -341,6 +381,36 @@ mod tests {
         assert_eq!(v.valid_up_to, data.len() as u64);
         assert_eq!(v.commands, 2);
         assert_eq!(v.timestamps, vec![(0, 1795263510)]);
+    }
+
+    #[test]
+    fn length_lines_parse_the_same_on_the_quick_and_general_paths() {
+        let args = |data: &[u8]| -> Result<Vec<Vec<u8>>, ScanError> {
+            match Scanner::new(data, 0).next_item()? {
+                Some(Item::Command(a)) => Ok(a.iter().map(|x| x.to_vec()).collect()),
+                other => panic!("{other:?}"),
+            }
+        };
+        // Bare \n line ends are accepted, as Redis's loader does.
+        assert_eq!(
+            args(b"*2\n$3\nset\r\n$1\r\nk\r\n").unwrap(),
+            vec![b"set".to_vec(), b"k".to_vec()]
+        );
+        assert_eq!(
+            args(b"*1\r\n$0000000000000000003\r\nabc\r\n").unwrap(),
+            vec![b"abc".to_vec()]
+        );
+        let bad = |data: &[u8]| match args(data) {
+            Err(ScanError::BadFormat { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(bad(b"*1\r\n$00000000000000000003\r\nabc\r\n").contains("invalid bulk length"));
+        assert!(bad(b"*1\r\n$3x\r\nabc\r\n").contains("invalid bulk length"));
+        assert!(bad(b"*1\r\n$3\r\r\nabc\r\n").contains("invalid bulk length"));
+        assert!(bad(b"*0\r\n").contains("invalid multibulk length"));
+        assert!(bad(b"*\r\n").contains("invalid multibulk length"));
+        assert!(matches!(args(b"*1\r\n$3"), Err(ScanError::UnexpectedEof)));
+        assert!(matches!(args(b"*1\r\n$3\r"), Err(ScanError::UnexpectedEof)));
     }
 
     #[test]

@@ -825,6 +825,33 @@ fn lying_lengths_are_errors_without_huge_allocations() {
                 .string(&lp);
             f.finish()
         }),
+        (
+            "duplicate hash listpack field",
+            packed_file(
+                rdb_type::HASH_LISTPACK,
+                &[b"f", b"1", b"g", b"2", b"f", b"3"],
+            ),
+        ),
+        ("duplicate hash listpack field among many", {
+            let mut entries: Vec<Vec<u8>> = Vec::new();
+            for i in 0..40 {
+                entries.push(format!("f{}", i % 39).into_bytes());
+                entries.push(b"v".to_vec());
+            }
+            let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+            packed_file(rdb_type::HASH_LISTPACK, &refs)
+        }),
+        (
+            "duplicate sorted set listpack member",
+            packed_file(
+                rdb_type::ZSET_LISTPACK,
+                &[b"a", b"1", b"b", b"2", b"a", b"3"],
+            ),
+        ),
+        (
+            "sorted set listpack score not a number",
+            packed_file(rdb_type::ZSET_LISTPACK, &[b"a", b"x"]),
+        ),
         ("duplicate set member", {
             let mut f = FileBuilder::new(10);
             f.byte(0xfe)
@@ -884,6 +911,65 @@ fn lying_lengths_are_errors_without_huge_allocations() {
             );
         }
     }
+}
+
+/// A file holding key `k` of packed type `t` with these listpack entries.
+fn packed_file(t: u8, entries: &[&[u8]]) -> Vec<u8> {
+    let mut lp = Vec::new();
+    let mut b = listpack::ListpackBuilder::begin(&mut lp);
+    for e in entries {
+        b.push(&mut lp, e);
+    }
+    b.finish(&mut lp);
+    let mut f = FileBuilder::new(10);
+    f.byte(0xfe).len(0).byte(t).string(b"k").string(&lp);
+    f.finish()
+}
+
+#[test]
+fn packed_collections_out_of_order_or_past_limits_still_load() {
+    // Out of (score, member) order: not copied as is, sorted on insert.
+    let items = decode(&packed_file(
+        rdb_type::ZSET_LISTPACK,
+        &[b"b", b"2", b"a", b"1", b"c", b"1.5"],
+    ))
+    .unwrap();
+    assert_eq!(
+        value_of(&items, b"k"),
+        canon(&zset_of([("a", 1.0), ("c", 1.5), ("b", 2.0)]))
+    );
+    // A member longer than zset-max-listpack-value: a skiplist.
+    let long = vec![b'm'; 100];
+    let items = decode(&packed_file(rdb_type::ZSET_LISTPACK, &[&long, b"1"])).unwrap();
+    assert_eq!(
+        canon(&items[0].2.value),
+        canon(&zset_of([(long.as_slice(), 1.0)]))
+    );
+    let Value::ZSet(z) = &items[0].2.value else {
+        panic!("not a zset")
+    };
+    assert_eq!(z.encoding(), "skiplist");
+    // A hash value longer than hash-max-listpack-value: a hashtable.
+    let items = decode(&packed_file(rdb_type::HASH_LISTPACK, &[b"f", &long])).unwrap();
+    let Value::Hash(h) = &items[0].2.value else {
+        panic!("not a hash")
+    };
+    assert_eq!(h.encoding(), "hashtable");
+    assert_eq!(h.get(b"f"), Some(long.as_slice()));
+    // In order and within limits: the listpack form, equal to inserts.
+    let items = decode(&packed_file(
+        rdb_type::ZSET_LISTPACK,
+        &[b"a", b"-1", b"b", b"7"],
+    ))
+    .unwrap();
+    let Value::ZSet(z) = &items[0].2.value else {
+        panic!("not a zset")
+    };
+    assert_eq!(z.encoding(), "listpack");
+    assert_eq!(
+        canon(&items[0].2.value),
+        canon(&zset_of([("a", -1.0), ("b", 7.0)]))
+    );
 }
 
 #[test]

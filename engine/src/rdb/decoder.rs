@@ -895,6 +895,10 @@ fn presize(n: u64) -> usize {
 /// at even positions) of a packed pair sequence are equal.
 fn has_duplicate_key(p: &Packed) -> bool {
     let mut keys: SmallVec<[&[u8]; 32]> = p.iter().step_by(2).collect();
+    // Pairwise is cheaper than sorting for the small sets most keys are.
+    if keys.len() <= 16 {
+        return (1..keys.len()).any(|i| keys[..i].contains(&keys[i]));
+    }
     keys.sort_unstable();
     keys.windows(2).any(|w| w[0] == w[1])
 }

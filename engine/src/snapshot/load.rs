@@ -2,8 +2,9 @@
 //! RDB-format AOF base).
 
 use crate::keyspace::Keyspace;
-use crate::rdb::decoder::RdbReader;
+use crate::rdb::decoder::{RdbReader, ResizeHint};
 use crate::rdb::error::RdbError;
+use crate::slot::SLOT_COUNT;
 
 /// Progress is reported at most once per this many bytes read (Redis's
 /// `loading-process-events-interval-bytes`).
@@ -44,6 +45,24 @@ pub enum LoadError {
     },
 }
 
+/// Sizes every slot's map for its share of a RESIZEDB hint's keys, so
+/// loading does not rehash each slot several times as it fills. The hint
+/// comes from the file: it is capped by what the file could hold (a key
+/// takes at least three bytes) so a lying header cannot reserve more.
+fn presize_slots(ks: &Keyspace, hints: &[ResizeHint], file_bytes: usize) {
+    for h in hints {
+        let db = h.db as usize;
+        if db >= ks.db_count() {
+            continue; // the first key reports the error
+        }
+        let keys = h.db_size.min(file_bytes as u64 / 3);
+        let per_slot = (keys / SLOT_COUNT as u64) as usize;
+        if per_slot > 0 {
+            ks.for_each_slot(|s| s.db_mut(db).reserve(per_slot));
+        }
+    }
+}
+
 /// Inserts every key of the RDB in `data` into `ks`, calling `on_progress`
 /// with the bytes read so far every [`PROGRESS_INTERVAL_BYTES`]. Keys
 /// already present are replaced. On error the keys read so far stay loaded.
@@ -60,7 +79,12 @@ pub fn load_rdb(
         ..LoadStats::default()
     };
     let mut next_report = PROGRESS_INTERVAL_BYTES;
+    let mut hints_applied = 0;
     while let Some(item) = reader.next_item()? {
+        if reader.resize_hints().len() > hints_applied {
+            presize_slots(ks, &reader.resize_hints()[hints_applied..], data.len());
+            hints_applied = reader.resize_hints().len();
+        }
         let db = item.db as usize;
         if db >= ks.db_count() {
             return Err(LoadError::TooManyDatabases {
