@@ -132,7 +132,8 @@ impl DbSlot {
     /// Makes room for `additional` more keys (loading sizes slots ahead
     /// from RESIZEDB instead of rehashing as they fill).
     pub fn reserve(&mut self, additional: usize) {
-        self.map.reserve(additional);
+        let DbSlot { table, hasher, .. } = self;
+        table.reserve(additional, |n| hasher.hash_one(n.key.as_slice()));
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
