@@ -6,12 +6,17 @@
 //! servers ([`server`]), running and parsing `redis-benchmark`
 //! ([`redis_benchmark`]), bulk loading ([`load`]), the machine description
 //! ([`machine`]), the markdown report ([`report`]) and INFO counters
-//! ([`info`]).
+//! ([`info`]), process memory from /proc ([`procmem`]), PNG charts
+//! ([`charts`]) and the scenarios that live outside the harness binary
+//! ([`scenario`], with the run context [`scenario::Ctx`]).
 
+pub mod charts;
 pub mod info;
 pub mod load;
 pub mod machine;
+pub mod procmem;
 pub mod redis_benchmark;
 pub mod report;
+pub mod scenario;
 pub mod server;
 pub mod stats;
