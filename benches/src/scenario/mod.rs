@@ -42,9 +42,10 @@ pub struct ChartDir {
 }
 
 impl Ctx {
-    /// Draws the chart `name` (a file name such as `snapshot-rss.png`) with
-    /// `draw` and returns the markdown that shows it: an image link, a note
-    /// saying why it is missing, or nothing when charts are off.
+    /// Draws the chart `name` (a file name such as `snapshot-rss.png`, or a
+    /// `.csv` of its data) with `draw` and returns the markdown that shows
+    /// or links it, a note saying why it is missing, or nothing when charts
+    /// are off.
     pub fn chart(
         &self,
         name: &str,
@@ -58,7 +59,11 @@ impl Ctx {
             .with_context(|| format!("creating {}", charts.dir.display()))
             .and_then(|()| draw(&charts.dir.join(name)));
         match drawn {
-            Ok(()) => format!("\n\n![{alt}]({}/{name})", charts.link_prefix),
+            // An image is shown; anything else (the data as CSV) linked.
+            Ok(()) if name.ends_with(".png") => {
+                format!("\n\n![{alt}]({}/{name})", charts.link_prefix)
+            }
+            Ok(()) => format!(" [{alt}]({}/{name}).", charts.link_prefix),
             Err(e) => {
                 eprintln!("sidebyside: chart {name} failed: {e:#}");
                 format!("\n\n(Chart {name} not drawn: {e:#})")

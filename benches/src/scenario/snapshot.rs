@@ -137,7 +137,7 @@ pub struct SnapshotRun {
     pub p99_before_ms: Option<f64>,
     pub p99_during_ms: Option<f64>,
     pub requests_during: u64,
-    /// The server's own INFO persistence figures after the save.
+    /// The server's own INFO persistence and stats figures after the save.
     pub info: std::collections::HashMap<String, String>,
     /// (seconds since BGSAVE, extra PSS MiB) for the chart.
     pub series: Vec<(f64, f64)>,
@@ -196,7 +196,9 @@ pub fn run_one(ctx: &Ctx, who: Snapshotter, spec: &SnapshotSpec) -> anyhow::Resu
     std::thread::sleep(Duration::from_millis(500));
     let row = load.finish()?;
     let samples = sampler.finish();
-    let persistence = info(server.port, "persistence")?;
+    let mut persistence = info(server.port, "persistence")?;
+    // latest_fork_usec is in INFO stats.
+    persistence.extend(info(server.port, "stats")?);
     drop(server);
 
     let secs_since_sampler = |unix: u128| (unix.saturating_sub(sampler_start_unix_us)) as f64 / 1e6;
