@@ -173,6 +173,53 @@ fn forkless_snapshot_is_the_dataset_at_the_snapshot_point() {
     );
 }
 
+/// A slot a writer encodes ahead of the cursor goes into the file at the
+/// cursor's next step, not when the cursor reaches its number: with random
+/// writes most slots ahead get encoded early, and holding them would keep a
+/// large part of the data set twice in memory. The slow cursor
+/// (`key_save_delay_us`) is still near the start while every early slot
+/// must be released within a few of its steps.
+#[test]
+fn forkless_appends_early_slots_at_the_cursors_next_step() {
+    let ks = Arc::new(Keyspace::new(DBS));
+    populate(&ks, 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let mut slow = target(dir.path());
+    slow.key_save_delay_us = 100;
+    let expected = dataset_of(&ks);
+    let handle = snapshot::start(&ks, SnapshotMode::Forkless, slow, |_| {}).unwrap();
+    let p = handle.progress();
+    let mut released = 0;
+    // Keys spread over the slots; most are ahead of the cursor.
+    for i in (0..20_000).step_by(97).take(100) {
+        let key = format!("key:{i}");
+        let before = Progress::get(&p.early_slots);
+        put(&ks, i % DBS, key.as_bytes(), Value::string(b"changed"));
+        if Progress::get(&p.early_slots) == before {
+            continue; // the cursor had been there already
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while Progress::get(&p.extra_bytes) > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "an early slot still waits for the cursor after 2 s"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        released += 1;
+    }
+    assert!(
+        Progress::get(&p.keys_processed) < 15_000,
+        "the cursor should still be far from done"
+    );
+    assert!(released > 50, "only {released} slots were encoded early");
+    let early = Progress::get(&p.early_slots);
+    handle.wait().unwrap();
+    assert!(early >= released);
+    // The file is still the data set at the point.
+    assert!(expected == dataset_of_file(&dir.path().join("dump.rdb")));
+}
+
 #[test]
 fn fork_snapshot_is_the_dataset_at_the_snapshot_point() {
     let (expected, got, progress) = snapshot_under_writes(SnapshotMode::Fork);
@@ -249,4 +296,41 @@ fn a_failed_snapshot_reports_the_error_and_releases_the_keyspace() {
         assert!(r.is_err(), "{mode:?}");
         assert!(!ks.snapshot_running());
     }
+}
+
+/// The nice value of this process's thread named `name`, if one runs.
+fn thread_nice(name: &str) -> Option<i64> {
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim_end() != name {
+            continue;
+        }
+        let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+        // Fields after the parenthesised command name; nice is field 19.
+        let after = stat.rsplit_once(')')?.1;
+        return after.split_whitespace().nth(16)?.parse().ok();
+    }
+    None
+}
+
+/// A background snapshot's cursor yields the CPU to command threads (it
+/// runs niced); one a client waits for (SAVE) does not.
+#[test]
+fn background_forkless_cursor_runs_at_lower_priority() {
+    let ks = Arc::new(Keyspace::new(DBS));
+    populate(&ks, 5000);
+    let dir = tempfile::tempdir().unwrap();
+    let mut slow = target(dir.path());
+    slow.key_save_delay_us = 200;
+    let handle = snapshot::start(&ks, SnapshotMode::Forkless, slow, |_| {}).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let nice = loop {
+        match thread_nice("snapshot") {
+            Some(n) if n != 0 => break n,
+            _ if std::time::Instant::now() > deadline => break 0,
+            _ => std::thread::sleep(Duration::from_millis(5)),
+        }
+    };
+    handle.abort();
+    assert_eq!(nice, 10);
 }
