@@ -65,48 +65,10 @@ impl SlotObserver for Observer {
     }
 }
 
-/// How the cursor thread is scheduled against the command threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum CursorPriority {
-    /// Nobody waits for the file (BGSAVE, AOF rewrite): the cursor yields
-    /// the CPU to command threads. It shares their cores (a server pinned
-    /// to one core shares that one), and at equal priority the scheduler
-    /// lets a running cursor finish its time slice before a woken command
-    /// thread runs, which shows up as tail latency during the snapshot.
-    Background,
-    /// A client waits for the file (SAVE, SHUTDOWN).
-    Normal,
-}
-
-/// The cursor's nice value when in the background: a command thread that
-/// wakes preempts it at once, yet under full load it keeps about a tenth
-/// of a core (weight 110 against 1024), so a BGSAVE still finishes.
-const BACKGROUND_NICE: i32 = 10;
-
-/// Lowers the calling thread's priority to `nice` (Linux: PRIO_PROCESS
-/// with a thread id applies to that thread only). Best effort: a snapshot
-/// at normal priority is still correct.
-#[allow(unsafe_code)]
-fn lower_this_threads_priority(nice: i32) {
-    // SAFETY: gettid takes no arguments and returns this thread's id;
-    // setpriority takes plain integers and touches no memory of ours.
-    let rc = unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, nice)
-    };
-    if rc != 0 {
-        tracing::debug!(
-            "snapshot: could not lower the cursor's priority: {}",
-            io::Error::last_os_error()
-        );
-    }
-}
-
 pub(super) fn start(
     ks: &Arc<Keyspace>,
     target: SnapshotTarget,
     at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
-    priority: CursorPriority,
 ) -> Result<SnapshotHandle, SnapshotError> {
     let progress = Arc::new(Progress::default());
     let observer = Arc::new(Observer {
@@ -136,9 +98,6 @@ pub(super) fn start(
         std::thread::Builder::new()
             .name("snapshot".into())
             .spawn(move || {
-                if priority == CursorPriority::Background {
-                    lower_this_threads_priority(BACKGROUND_NICE);
-                }
                 let r = write_file(&ks, &observer, &target, &totals, &abort);
                 ks.set_observer(None);
                 ks.release_snapshot();

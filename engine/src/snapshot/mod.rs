@@ -216,35 +216,17 @@ impl SnapshotHandle {
 /// and sees the slots (in slot order) exactly as the file will hold them;
 /// nothing can change the keyspace until it returns.
 /// Fails with [`SnapshotError::Busy`] if another snapshot runs.
-/// A forkless snapshot started here is background work: its cursor thread
-/// runs at a lower priority than the threads serving commands.
 pub fn start(
     ks: &Arc<Keyspace>,
     mode: SnapshotMode,
     target: SnapshotTarget,
     at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
 ) -> Result<SnapshotHandle, SnapshotError> {
-    start_with_priority(
-        ks,
-        mode,
-        target,
-        at_point,
-        forkless::CursorPriority::Background,
-    )
-}
-
-fn start_with_priority(
-    ks: &Arc<Keyspace>,
-    mode: SnapshotMode,
-    target: SnapshotTarget,
-    at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
-    priority: forkless::CursorPriority,
-) -> Result<SnapshotHandle, SnapshotError> {
     if !ks.claim_snapshot() {
         return Err(SnapshotError::Busy);
     }
     let result = match mode {
-        SnapshotMode::Forkless => forkless::start(ks, target, at_point, priority),
+        SnapshotMode::Forkless => forkless::start(ks, target, at_point),
         SnapshotMode::Fork => fork::start(ks, target, at_point),
     };
     if result.is_err() {
@@ -254,20 +236,12 @@ fn start_with_priority(
 }
 
 /// Writes a snapshot and waits for it (SAVE, SHUTDOWN, DEBUG RELOAD). Uses
-/// the forkless engine: other threads keep serving while it runs. Someone
-/// waits for it, so its cursor keeps normal priority.
+/// the forkless engine: other threads keep serving while it runs.
 pub fn save_blocking(
     ks: &Arc<Keyspace>,
     target: SnapshotTarget,
 ) -> Result<SnapshotOutcome, SnapshotError> {
-    start_with_priority(
-        ks,
-        SnapshotMode::Forkless,
-        target,
-        |_| {},
-        forkless::CursorPriority::Normal,
-    )?
-    .wait()
+    start(ks, SnapshotMode::Forkless, target, |_| {})?.wait()
 }
 
 /// (keys, keys with expiry) per database over locked slots.
