@@ -73,7 +73,13 @@ fn bounds(series: &[Series]) -> Option<(f64, f64, f64, f64)> {
     }))
 }
 
+/// Axis labels: a number with `decimals` places.
+fn fixed(decimals: usize) -> impl Fn(&f64) -> String {
+    move |v| format!("{v:.decimals$}")
+}
+
 /// Lines of `series` on linear axes, with a legend.
+#[allow(clippy::too_many_arguments)]
 fn line_chart(
     path: &Path,
     title: &str,
@@ -81,6 +87,8 @@ fn line_chart(
     y_desc: &str,
     series: &[Series],
     y_from_zero: bool,
+    x_fmt: &dyn Fn(&f64) -> String,
+    y_fmt: &dyn Fn(&f64) -> String,
 ) -> anyhow::Result<()> {
     font()?;
     let (x0, x1, y0, y1) = bounds(series).context("nothing to plot")?;
@@ -99,6 +107,9 @@ fn line_chart(
         .configure_mesh()
         .x_desc(x_desc)
         .y_desc(y_desc)
+        .x_label_formatter(x_fmt)
+        .y_label_formatter(y_fmt)
+        .light_line_style(WHITE)
         .label_style((FAMILY, 16))
         .axis_desc_style((FAMILY, 18))
         .draw()
@@ -135,6 +146,8 @@ pub fn memory_over_time(path: &Path, title: &str, series: &[Series]) -> anyhow::
         "MiB above baseline (PSS, server + child)",
         series,
         true,
+        &fixed(0),
+        &fixed(0),
     )
 }
 
@@ -147,6 +160,8 @@ pub fn cow_curve(path: &Path, series: &[Series]) -> anyhow::Result<()> {
         "copy-on-write bytes / data set (%)",
         series,
         true,
+        &|v| crate::report::thousands(*v),
+        &fixed(0),
     )
 }
 
@@ -159,11 +174,15 @@ fn nines(q: f64) -> f64 {
 /// wide as the body.
 pub fn latency_cdf(path: &Path, title: &str, series: &[Series]) -> anyhow::Result<()> {
     font()?;
-    let max_nines = series
+    // The axis ends one nine past the highest quantile below 1 (the
+    // maximum itself is drawn at the right edge).
+    let max_nines = (series
         .iter()
         .flat_map(|s| s.points.iter())
+        .filter(|p| p.0 < 1.0)
         .map(|p| nines(p.0))
         .fold(1.0f64, f64::max)
+        + 0.5)
         .ceil();
     let (_, _, y0, y1) = bounds(series).context("nothing to plot")?;
     let (y0, y1) = (y0.max(0.001) * 0.8, y1.max(0.002) * 1.25);
@@ -193,6 +212,7 @@ pub fn latency_cdf(path: &Path, title: &str, series: &[Series]) -> anyhow::Resul
             }
         })
         .y_label_formatter(&|v| format!("{v}"))
+        .light_line_style(WHITE)
         .label_style((FAMILY, 16))
         .axis_desc_style((FAMILY, 18))
         .draw()
@@ -201,7 +221,9 @@ pub fn latency_cdf(path: &Path, title: &str, series: &[Series]) -> anyhow::Resul
         let c = color(i);
         chart
             .draw_series(LineSeries::new(
-                s.points.iter().map(|&(q, ms)| (nines(q), ms.max(y0))),
+                s.points
+                    .iter()
+                    .map(|&(q, ms)| (nines(q).min(max_nines), ms.max(y0))),
                 c.stroke_width(3),
             ))
             .map_err(drawing)?

@@ -68,22 +68,31 @@ pub struct MemSample {
     pub processes: usize,
 }
 
-/// The tree's memory now.
+/// The tree's memory now. A child that exits between listing and reading
+/// would leave the parent's half share of their common pages counted and
+/// the child's half missing, so such a reading is taken again.
 pub fn sample_tree(pid: u32, t_secs: f64) -> MemSample {
-    let tree = process_tree(pid);
-    let (mut rss, mut pss, mut processes) = (0, 0, 0);
-    for p in tree {
-        if let Some((r, s)) = rss_pss_bytes(p) {
-            rss += r;
-            pss += s;
-            processes += 1;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let tree = process_tree(pid);
+        let listed = tree.len();
+        let (mut rss, mut pss, mut processes) = (0, 0, 0);
+        for p in tree {
+            if let Some((r, s)) = rss_pss_bytes(p) {
+                rss += r;
+                pss += s;
+                processes += 1;
+            }
         }
-    }
-    MemSample {
-        t_secs,
-        rss_bytes: rss,
-        pss_bytes: pss,
-        processes,
+        if processes == listed || attempts == 3 {
+            return MemSample {
+                t_secs,
+                rss_bytes: rss,
+                pss_bytes: pss,
+                processes,
+            };
+        }
     }
 }
 

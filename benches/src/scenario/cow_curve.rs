@@ -191,6 +191,8 @@ pub fn scenario(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
                 }
             }
         }
+        // Achieved rates can fall short of the targets: plot by what ran.
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
         curves.push(Series {
             label: who.label().to_string(),
             points,
