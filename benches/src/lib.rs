@@ -5,13 +5,16 @@
 //! The library holds what the binaries share: starting and measuring
 //! servers ([`server`]), running and parsing `redis-benchmark`
 //! ([`redis_benchmark`]), bulk loading ([`load`]), the machine description
-//! ([`machine`]), the markdown report ([`report`]), INFO counters
-//! ([`info`]), and the scenarios kept in their own modules ([`scenario`],
-//! with the run context they share).
+//! ([`machine`]), the markdown report ([`report`]) and INFO counters
+//! ([`info`]), process memory from /proc ([`procmem`]), PNG charts
+//! ([`charts`]) and the scenarios that live outside the harness binary
+//! ([`scenario`], with the run context [`scenario::Ctx`]).
 
+pub mod charts;
 pub mod info;
 pub mod load;
 pub mod machine;
+pub mod procmem;
 pub mod redis_benchmark;
 pub mod report;
 pub mod scenario;

@@ -173,6 +173,53 @@ fn forkless_snapshot_is_the_dataset_at_the_snapshot_point() {
     );
 }
 
+/// A slot a writer encodes ahead of the cursor goes into the file at the
+/// cursor's next step, not when the cursor reaches its number: with random
+/// writes most slots ahead get encoded early, and holding them would keep a
+/// large part of the data set twice in memory. The slow cursor
+/// (`key_save_delay_us`) is still near the start while every early slot
+/// must be released within a few of its steps.
+#[test]
+fn forkless_appends_early_slots_at_the_cursors_next_step() {
+    let ks = Arc::new(Keyspace::new(DBS));
+    populate(&ks, 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let mut slow = target(dir.path());
+    slow.key_save_delay_us = 100;
+    let expected = dataset_of(&ks);
+    let handle = snapshot::start(&ks, SnapshotMode::Forkless, slow, |_| {}).unwrap();
+    let p = handle.progress();
+    let mut released = 0;
+    // Keys spread over the slots; most are ahead of the cursor.
+    for i in (0..20_000).step_by(97).take(100) {
+        let key = format!("key:{i}");
+        let before = Progress::get(&p.early_slots);
+        put(&ks, i % DBS, key.as_bytes(), Value::string(b"changed"));
+        if Progress::get(&p.early_slots) == before {
+            continue; // the cursor had been there already
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(2);
+        while Progress::get(&p.extra_bytes) > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "an early slot still waits for the cursor after 2 s"
+            );
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        released += 1;
+    }
+    assert!(
+        Progress::get(&p.keys_processed) < 15_000,
+        "the cursor should still be far from done"
+    );
+    assert!(released > 50, "only {released} slots were encoded early");
+    let early = Progress::get(&p.early_slots);
+    handle.wait().unwrap();
+    assert!(early >= released);
+    // The file is still the data set at the point.
+    assert!(expected == dataset_of_file(&dir.path().join("dump.rdb")));
+}
+
 #[test]
 fn fork_snapshot_is_the_dataset_at_the_snapshot_point() {
     let (expected, got, progress) = snapshot_under_writes(SnapshotMode::Fork);

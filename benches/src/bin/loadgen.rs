@@ -5,16 +5,28 @@
 //!
 //! ```text
 //! loadgen --port 6379 -t set,get -c 50 -n 100000 -d 64 -r 100000 -P 16 [--rate 50000]
+//!     [--latency-cdf FILE] [--latency-log FILE] [--until-stdin-eof]
 //! ```
+//!
+//! `--latency-cdf` writes each test's latency distribution (quantile,
+//! latency) from the HDR histogram, for plotting. `--latency-log` writes
+//! every request's due time and latency, so a caller can split one run by
+//! what the server was doing at the time (e.g. before and during a
+//! snapshot). `--until-stdin-eof` keeps the run going until the caller
+//! closes loadgen's standard input (`-n` is then a cap).
 //!
 //! Latency is timed per request from when its batch was due (open loop:
 //! the schedule, so a stalled server is not hidden by fewer sends; closed
 //! loop: when the batch was sent) to when its reply was parsed.
 
 use std::collections::VecDeque;
+use std::io::{BufWriter, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context};
 use clap::Parser;
@@ -54,6 +66,18 @@ struct Args {
     /// Accepted for redis-benchmark compatibility (output is always CSV).
     #[arg(long)]
     csv: bool,
+    /// Write each test's latency CDF here: `test,quantile,latency_ms` lines.
+    #[arg(long)]
+    latency_cdf: Option<PathBuf>,
+    /// Write every request's latency here: per test a line
+    /// `# test T start_unix_us N`, then `due_offset_us latency_us` per
+    /// request (its due time counted from the start).
+    #[arg(long)]
+    latency_log: Option<PathBuf>,
+    /// Stop issuing requests when standard input reaches end of file (the
+    /// caller closes it); finish the outstanding ones and report.
+    #[arg(long)]
+    until_stdin_eof: bool,
 }
 
 /// Bytes read per receive.
@@ -67,6 +91,36 @@ fn main() -> anyhow::Result<()> {
     if !(args.rate >= 0.0 && args.rate.is_finite()) {
         bail!("--rate must be a non-negative number");
     }
+    let stop = Arc::new(AtomicBool::new(false));
+    if args.until_stdin_eof {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("stdin-eof".into())
+            .spawn(move || {
+                let mut sink = [0u8; 256];
+                let mut stdin = std::io::stdin();
+                while matches!(stdin.read(&mut sink), Ok(n) if n > 0) {}
+                stop.store(true, Ordering::Relaxed);
+            })
+            .context("starting the stdin watcher")?;
+    }
+    let mut cdf = match &args.latency_cdf {
+        Some(path) => {
+            let mut f = BufWriter::new(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?,
+            );
+            writeln!(f, "test,quantile,latency_ms")?;
+            Some(f)
+        }
+        None => None,
+    };
+    let mut log = match &args.latency_log {
+        Some(path) => Some(BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => None,
+    };
     println!("{CSV_HEADER}");
     for test in args
         .tests
@@ -74,8 +128,31 @@ fn main() -> anyhow::Result<()> {
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        let row = run_test(&args, test)?;
+        let (row, hist) = run_test(&args, test, &stop, log.as_mut())?;
         println!("{}", row.to_csv());
+        if let Some(f) = cdf.as_mut() {
+            write_cdf(f, &row.test, &hist)?;
+        }
+    }
+    if let Some(mut f) = cdf {
+        f.flush()?;
+    }
+    if let Some(mut f) = log {
+        f.flush()?;
+    }
+    Ok(())
+}
+
+/// The histogram's distribution as `test,quantile,latency_ms` lines: every
+/// recorded value step (HDR's quantile iteration, finer towards the tail).
+fn write_cdf(out: &mut impl Write, test: &str, hist: &Histogram<u64>) -> anyhow::Result<()> {
+    for v in hist.iter_quantiles(4) {
+        writeln!(
+            out,
+            "{test},{:.6},{:.3}",
+            v.quantile_iterated_to(),
+            hist.highest_equivalent(v.value_iterated_to()) as f64 / 1000.0
+        )?;
     }
     Ok(())
 }
@@ -188,7 +265,12 @@ fn reply_len(b: &[u8]) -> Option<usize> {
     }
 }
 
-fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
+fn run_test(
+    args: &Args,
+    test: &str,
+    stop: &AtomicBool,
+    mut log: Option<&mut BufWriter<std::fs::File>>,
+) -> anyhow::Result<(CsvRow, Histogram<u64>)> {
     let mut workload = Workload {
         test,
         value: vec![b'x'; args.data_size],
@@ -226,15 +308,26 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
     let batch_interval =
         (args.rate > 0.0).then(|| Duration::from_secs_f64(args.pipeline as f64 / args.rate));
     let start = Instant::now();
+    let start_unix_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros());
+    // Per request: (due offset µs, latency µs), written after the run so
+    // the file does not compete with the measurement.
+    let mut logged: Vec<(u64, u64)> = Vec::new();
+    let mut limit = args.requests;
     let mut next_due = start;
     let mut completions: Vec<(u64, i32)> = Vec::with_capacity(entries as usize);
-    while done < args.requests {
+    while done < limit {
+        if limit > issued && stop.load(Ordering::Relaxed) {
+            limit = issued;
+            continue;
+        }
         // Start batches on idle connections (all of them in a closed loop,
         // as the schedule allows in an open loop).
         let now = Instant::now();
         for (i, c) in conns.iter_mut().enumerate() {
             // `out` is rewritten below: only once the last send has completed.
-            if issued >= args.requests || !c.due.is_empty() || c.send_in_flight {
+            if issued >= limit || !c.due.is_empty() || c.send_in_flight {
                 continue;
             }
             let due = match batch_interval {
@@ -250,7 +343,7 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
             };
             c.out.clear();
             c.sent = 0;
-            let batch = (args.requests - issued).min(args.pipeline as u64);
+            let batch = (limit - issued).min(args.pipeline as u64);
             for _ in 0..batch {
                 workload.encode(&mut c.out)?;
                 c.due.push_back(due);
@@ -263,9 +356,18 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
         }
         // Wait for at least one completion, or until the next batch is due.
         let wait = match batch_interval {
-            Some(_) if issued < args.requests => {
+            Some(_) if issued < limit => {
                 let left = next_due.saturating_duration_since(Instant::now());
                 let ts = types::Timespec::from(left.max(Duration::from_micros(10)));
+                let sargs = types::SubmitArgs::new().timespec(&ts);
+                match ring.submitter().submit_with_args(1, &sargs) {
+                    Err(e) if e.raw_os_error() == Some(libc::ETIME) => Ok(0),
+                    r => r,
+                }
+            }
+            // Until stdin closes, wake now and then to notice it.
+            None if args.until_stdin_eof && done == issued => {
+                let ts = types::Timespec::from(Duration::from_millis(10));
                 let sargs = types::SubmitArgs::new().timespec(&ts);
                 match ring.submitter().submit_with_args(1, &sargs) {
                     Err(e) if e.raw_os_error() == Some(libc::ETIME) => Ok(0),
@@ -317,6 +419,10 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
                     .max(1);
                 min_us = min_us.min(us);
                 hist.saturating_record(us);
+                if log.is_some() {
+                    let due_us = u64::try_from((due - start).as_micros()).unwrap_or(u64::MAX);
+                    logged.push((due_us, us));
+                }
                 done += 1;
                 at += len;
             }
@@ -330,8 +436,14 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
     if errors > 0 {
         eprintln!("loadgen: {test}: {errors} error replies");
     }
+    if let Some(f) = log.as_mut() {
+        writeln!(f, "# test {test} start_unix_us {start_unix_us}")?;
+        for (due_us, us) in &logged {
+            writeln!(f, "{due_us} {us}")?;
+        }
+    }
     let ms = |us: u64| us as f64 / 1000.0;
-    Ok(CsvRow {
+    let row = CsvRow {
         test: test.to_ascii_uppercase(),
         rps: done as f64 / elapsed,
         avg_ms: hist.mean() / 1000.0,
@@ -340,7 +452,8 @@ fn run_test(args: &Args, test: &str) -> anyhow::Result<CsvRow> {
         p95_ms: ms(hist.value_at_quantile(0.95)),
         p99_ms: ms(hist.value_at_quantile(0.99)),
         max_ms: ms(hist.max()),
-    })
+    };
+    Ok((row, hist))
 }
 
 fn submit_send(ring: &mut IoUring, i: usize, c: &mut Conn) -> anyhow::Result<()> {

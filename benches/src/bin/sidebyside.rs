@@ -19,12 +19,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use ringkv_benches::charts::{self, FsyncModeRps};
 use ringkv_benches::info::{info, AofCounters, AofDelta};
 use ringkv_benches::load::bulk_load;
 use ringkv_benches::machine::Machine;
 use ringkv_benches::redis_benchmark::{parse_csv, BenchSpec, CsvRow};
 use ringkv_benches::report::{splice_into_file, thousands, Table};
-use ringkv_benches::scenario::{self, Ctx};
+use ringkv_benches::scenario::{self, ChartDir, Ctx};
 use ringkv_benches::server::{Binaries, Persistence, ServerKind, ServerProcess};
 use ringkv_benches::stats::{median, median_ratio};
 
@@ -65,6 +66,10 @@ struct Args {
     /// here too.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Folder for the PNG charts (default with --write: `docs/bench` next
+    /// to the markdown file; without --write: no charts).
+    #[arg(long)]
+    charts: Option<PathBuf>,
     /// A note printed above the tables (e.g. "noisy: other builds running").
     #[arg(long, default_value = "")]
     label: String,
@@ -119,6 +124,21 @@ const SCENARIOS: &[(&str, &str, Scenario)] = &[
         "ringkv /metrics on (scraped every second) vs off: SET/GET, pipeline 1 and 16",
         scenario::metrics::metrics,
     ),
+    (
+        "always-cdf",
+        "SET latency CDF under appendfsync always (loadgen HDR histogram), chart",
+        scenario::latency_cdf::scenario,
+    ),
+    (
+        "snapshot",
+        "BGSAVE of ~1 GB (quick ~256 MB) under 50 SET clients: forkless, fork, redis; memory, p99, duration",
+        scenario::snapshot::scenario,
+    ),
+    (
+        "cow-curve",
+        "copy-on-write bytes / data set against SET rate during a forked BGSAVE (ringkv fork, redis)",
+        scenario::cow_curve::scenario,
+    ),
 ];
 
 fn main() -> anyhow::Result<()> {
@@ -158,6 +178,7 @@ fn main() -> anyhow::Result<()> {
         load_cpus: args.load_cpus.clone(),
         loadgen,
         data_parent: data_parent.path().to_path_buf(),
+        charts: chart_dir(&args),
     };
     let machine = Machine::describe(&ctx.data_parent);
     let loadavg_before = loadavg();
@@ -220,6 +241,27 @@ fn main() -> anyhow::Result<()> {
         None => print!("{out}"),
     }
     Ok(())
+}
+
+/// Where charts go: `--charts`, else `docs/bench` beside the `--write`
+/// file; linked relative to the markdown file.
+fn chart_dir(args: &Args) -> Option<ChartDir> {
+    let md_dir = args
+        .write
+        .as_ref()
+        .map(|w| w.parent().unwrap_or(std::path::Path::new("")).to_path_buf());
+    let dir = match (&args.charts, &md_dir) {
+        (Some(c), _) => c.clone(),
+        (None, Some(m)) => m.join("docs/bench"),
+        (None, None) => return None,
+    };
+    let link_prefix = md_dir
+        .as_ref()
+        .and_then(|m| dir.strip_prefix(m).ok())
+        .unwrap_or(&dir)
+        .display()
+        .to_string();
+    Some(ChartDir { dir, link_prefix })
 }
 
 /// The first three fields of /proc/loadavg (1, 5, 15 minutes).
@@ -811,6 +853,7 @@ fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
         vs_redis.commands.push(spec.display(&ctx.load_cpus));
     }
     let mut ringkv_always_p1: Option<f64> = None;
+    let mut chart_rows: Vec<FsyncModeRps> = Vec::new();
     for fsync in ["always", "everysec", "no"] {
         for spec in &specs {
             let a = Side {
@@ -850,6 +893,14 @@ fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
                 if fsync == "always" && spec.pipeline == 1 {
                     ringkv_always_p1 = median(&sa.rps);
                 }
+                if let (Some(ringkv_rps), Some(redis_rps)) = (median(&sa.rps), median(&sb.rps)) {
+                    chart_rows.push(FsyncModeRps {
+                        appendfsync: fsync.to_string(),
+                        pipeline: spec.pipeline,
+                        ringkv_rps,
+                        redis_rps,
+                    });
+                }
                 let groups: Vec<f64> = sa.aof.iter().filter_map(|d| d.mean_group_records).collect();
                 let fsync_us: Vec<f64> = sa
                     .aof
@@ -885,6 +936,13 @@ fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
         "Medians over {} runs per server; ratios are medians of per-pair ratios. ringkv's fsyncs/s, mean group size and mean fsync latency are deltas of `INFO persistence` (`aof_fsyncs`, `aof_fsync_groups`, `aof_mean_group_records`, `aof_fsync_mean_latency_us`) read before and after each run, over the run's `requests / rps` seconds; redis reports no such counters.",
         ctx.pairs
     );
+    if !chart_rows.is_empty() {
+        vs_redis.note.push_str(&ctx.chart(
+            "appendfsync-rps.png",
+            "SET requests/s by appendfsync policy",
+            |path| charts::appendfsync_rps(path, &chart_rows),
+        ));
+    }
 
     // "Durability nearly free": ringkv's always against its own appendonly no.
     let mut vs_self = Table::new(
