@@ -97,12 +97,22 @@ pub struct BenchSpec {
     pub keyspace: u64,
     /// `-P`: pipeline depth.
     pub pipeline: u32,
+    /// Drive the run with our load generator (this binary) instead of
+    /// redis-benchmark, for rows where redis-benchmark's one core is the
+    /// limit; same arguments, same CSV.
+    pub loadgen: Option<std::path::PathBuf>,
 }
 
 impl BenchSpec {
     pub fn args(&self, port: u16) -> Vec<String> {
+        // loadgen spells the host `--host` (clap keeps `-h` for help).
+        let host_flag = if self.loadgen.is_some() {
+            "--host"
+        } else {
+            "-h"
+        };
         let mut a = vec![
-            "-h".to_string(),
+            host_flag.to_string(),
             "127.0.0.1".to_string(),
             "-p".to_string(),
             port.to_string(),
@@ -132,18 +142,26 @@ impl BenchSpec {
             .into_iter()
             .map(|a| if a == "0" { "$PORT".into() } else { a })
             .collect();
-        format!("taskset -c {load_cpus} redis-benchmark {}", args.join(" "))
+        let program = match &self.loadgen {
+            Some(_) => "target/release/loadgen",
+            None => "redis-benchmark",
+        };
+        format!("taskset -c {load_cpus} {program} {}", args.join(" "))
     }
 
-    /// Runs redis-benchmark against `port`, pinned to `load_cpus`.
+    /// Runs redis-benchmark (or our loadgen) against `port`, pinned to `load_cpus`.
     pub fn run(&self, port: u16, load_cpus: &str) -> anyhow::Result<Vec<CsvRow>> {
+        let program: &std::ffi::OsStr = match &self.loadgen {
+            Some(path) => path.as_os_str(),
+            None => "redis-benchmark".as_ref(),
+        };
         let out = Command::new("taskset")
             .arg("-c")
             .arg(load_cpus)
-            .arg("redis-benchmark")
+            .arg(program)
             .args(self.args(port))
             .output()
-            .context("running redis-benchmark")?;
+            .with_context(|| format!("running {}", program.to_string_lossy()))?;
         if !out.status.success() {
             bail!(
                 "redis-benchmark failed: {}",

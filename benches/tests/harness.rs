@@ -46,8 +46,21 @@ fn loads_measures_and_benchmarks_redis() {
         data_size: 64,
         keyspace: 1000,
         pipeline: 4,
+        loadgen: None,
     };
     let rows = spec.run(server.port, "1").unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.test.as_str()).collect::<Vec<_>>(),
+        ["SET", "GET"]
+    );
+    assert!(rows.iter().all(|r| r.rps > 0.0 && r.p99_ms >= r.p50_ms));
+    // The same spec through our load generator: same rows, same columns.
+    let via_loadgen = BenchSpec {
+        loadgen: Some(env!("CARGO_BIN_EXE_loadgen").into()),
+        ..spec
+    };
+    assert!(via_loadgen.display("1").contains("loadgen --host"));
+    let rows = via_loadgen.run(server.port, "1").unwrap();
     assert_eq!(
         rows.iter().map(|r| r.test.as_str()).collect::<Vec<_>>(),
         ["SET", "GET"]

@@ -113,6 +113,7 @@ fn specs(ctx: &Ctx) -> Vec<BenchSpec> {
             data_size: 64,
             keyspace: 100_000,
             pipeline,
+            loadgen: None,
         })
         .collect()
 }
