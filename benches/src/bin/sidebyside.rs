@@ -135,6 +135,11 @@ const SCENARIOS: &[(&str, &str, Scenario)] = &[
         scenario::snapshot::scenario,
     ),
     (
+        "fsync-fio",
+        "ringkv fsync-bench vs fio on the same directory: 4 KiB writes with fsync / fdatasync",
+        scenario::fsync_fio::fsync_fio,
+    ),
+    (
         "cow-curve",
         "copy-on-write bytes / data set against SET rate during a forked BGSAVE (ringkv fork, redis)",
         scenario::cow_curve::scenario,

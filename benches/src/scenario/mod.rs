@@ -8,6 +8,8 @@
 //!   (issue 6).
 //! - [`snapshot`], [`cow_curve`]: BGSAVE under write load, copy-on-write
 //!   against write rate (issue 4).
+//! - [`fsync_fio`]: `ringkv fsync-bench` against fio on one directory
+//!   (issue 7).
 //! - [`latency_cdf`]: latency distribution under `appendfsync always`.
 //! - [`process`]: servers on directories that outlive a restart, and the
 //!   timing of their startup load.
@@ -24,6 +26,7 @@ use crate::server::{Binaries, ServerKind};
 
 pub mod aof_load;
 pub mod cow_curve;
+pub mod fsync_fio;
 pub mod latency_cdf;
 pub mod metrics;
 pub mod process;
