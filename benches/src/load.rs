@@ -15,11 +15,15 @@ const BATCH: usize = 1000;
 /// Allocation-free apart from growing `out` (the load generator calls it
 /// per request).
 pub fn encode_command(out: &mut Vec<u8>, args: &[&[u8]]) {
-    use std::io::Write as _;
-    // Writing to a Vec cannot fail.
-    let _ = write!(out, "*{}\r\n", args.len());
+    // The load generator encodes every request: itoa, not fmt.
+    let mut digits = itoa::Buffer::new();
+    out.push(b'*');
+    out.extend_from_slice(digits.format(args.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
     for a in args {
-        let _ = write!(out, "${}\r\n", a.len());
+        out.push(b'$');
+        out.extend_from_slice(digits.format(a.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
     }
