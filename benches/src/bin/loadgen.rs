@@ -42,7 +42,7 @@ struct Args {
     host: String,
     #[arg(short = 'p', long, default_value_t = 6379)]
     port: u16,
-    /// Comma-separated tests: set, get, ping, incr, lpush, sadd, hset.
+    /// Comma-separated tests: set, get, ping, incr, lpush, lpop, sadd, hset, zadd.
     #[arg(short = 't', long, default_value = "set,get")]
     tests: String,
     /// Connections.
@@ -228,6 +228,13 @@ impl Workload<'_> {
                 encode_command(out, &[b"INCR", key])
             }
             "lpush" => encode_command(out, &[b"LPUSH", b"mylist", value]),
+            "lpop" => encode_command(out, &[b"LPOP", b"mylist"]),
+            "zadd" => {
+                Self::key(rng, *keyspace, b"element", member);
+                // redis-benchmark's score: a random integer.
+                let score = (*rng % 1_000_000).to_string();
+                encode_command(out, &[b"ZADD", b"myzset", score.as_bytes(), member])
+            }
             "sadd" => {
                 Self::key(rng, *keyspace, b"element", member);
                 encode_command(out, &[b"SADD", b"myset", member])
