@@ -42,7 +42,8 @@ struct Args {
     host: String,
     #[arg(short = 'p', long, default_value_t = 6379)]
     port: u16,
-    /// Comma-separated tests: set, get, ping, incr, lpush, lpop, sadd, hset, zadd.
+    /// Comma-separated tests: set, get, ping, incr, lpush, lpop, sadd, hset,
+    /// zadd, lrange_100.
     #[arg(short = 't', long, default_value = "set,get")]
     tests: String,
     /// Connections.
@@ -229,6 +230,9 @@ impl Workload<'_> {
             }
             "lpush" => encode_command(out, &[b"LPUSH", b"mylist", value]),
             "lpop" => encode_command(out, &[b"LPOP", b"mylist"]),
+            // As redis-benchmark: the first 100 elements of the list an
+            // earlier `lpush` test filled (`-t lpush,lrange_100`).
+            "lrange_100" => encode_command(out, &[b"LRANGE", b"mylist", b"0", b"99"]),
             "zadd" => {
                 Self::key(rng, *keyspace, b"element", member);
                 // redis-benchmark's score: a random integer.

@@ -550,7 +550,7 @@ fn collections(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
     let loadgen_specs: Vec<BenchSpec> = [1u32, 16]
         .into_iter()
         .flat_map(|pipeline| {
-            ["lpush,lpop", "sadd", "hset", "zadd"].map(|t| BenchSpec {
+            ["lpush,lpop", "sadd", "hset", "zadd", "lpush,lrange_100"].map(|t| BenchSpec {
                 tests: t.into(),
                 clients: 50,
                 requests: requests * u64::from(pipeline).min(4),
