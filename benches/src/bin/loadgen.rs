@@ -236,7 +236,8 @@ impl Workload<'_> {
             "zadd" => {
                 Self::key(rng, *keyspace, b"element", member);
                 // redis-benchmark's score: a random integer.
-                let score = (*rng % 1_000_000).to_string();
+                let mut digits = itoa::Buffer::new();
+                let score = digits.format(*rng % 1_000_000);
                 encode_command(out, &[b"ZADD", b"myzset", score.as_bytes(), member])
             }
             "sadd" => {

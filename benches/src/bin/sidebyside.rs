@@ -25,6 +25,7 @@ use ringkv_benches::load::bulk_load;
 use ringkv_benches::machine::Machine;
 use ringkv_benches::redis_benchmark::{parse_csv, BenchSpec, CsvRow};
 use ringkv_benches::report::{splice_into_file, thousands, Table};
+use ringkv_benches::scenario::fsync_fio::run_fsync_bench;
 use ringkv_benches::scenario::{self, ChartDir, Ctx};
 use ringkv_benches::server::{Binaries, Persistence, ServerKind, ServerProcess};
 use ringkv_benches::stats::{median, median_ratio};
@@ -463,30 +464,10 @@ fn throughput_table(
     Ok(table)
 }
 
-fn string_specs(ctx: &Ctx, tests: &str) -> Vec<BenchSpec> {
-    let (n1, n16) = if ctx.quick {
-        (50_000, 200_000)
-    } else {
-        (200_000, 1_000_000)
-    };
-    [(1, n1), (16, n16)]
-        .into_iter()
-        .map(|(pipeline, requests)| BenchSpec {
-            tests: tests.to_string(),
-            clients: 50,
-            requests,
-            data_size: 64,
-            keyspace: 100_000,
-            pipeline,
-            loadgen: None,
-        })
-        .collect()
-}
-
 fn strings(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
     // redis-benchmark tops out on its one core (pipeline 16 above all), so
     // the same rows are also driven by our io_uring load generator.
-    let with_loadgen: Vec<BenchSpec> = string_specs(ctx, "set,get")
+    let with_loadgen: Vec<BenchSpec> = scenario::string_specs(ctx, "set,get")
         .into_iter()
         .map(|spec| BenchSpec {
             loadgen: Some(ctx.loadgen.clone()),
@@ -499,7 +480,7 @@ fn strings(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
             "Strings: SET and GET (ringkv uring vs redis)",
             &ringkv("uring"),
             &ServerKind::Redis,
-            &string_specs(ctx, "set,get"),
+            &scenario::string_specs(ctx, "set,get"),
         )?,
         throughput_table(
             ctx,
@@ -517,7 +498,7 @@ fn backends(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
         "ringkv network backends: io_uring vs epoll",
         &ringkv("uring"),
         &ringkv("epoll"),
-        &string_specs(ctx, "set,get"),
+        &scenario::string_specs(ctx, "set,get"),
     )?])
 }
 
@@ -769,7 +750,7 @@ fn loadgen_vs_redis_benchmark(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
             "redis-benchmark p50/p99 ms",
         ],
     );
-    for spec in string_specs(ctx, "set,get") {
+    for spec in scenario::string_specs(ctx, "set,get") {
         table.commands.push(spec.display(&ctx.load_cpus));
         table.commands.push(format!(
             "taskset -c {} loadgen {}",
@@ -1071,40 +1052,11 @@ fn disk_fsync_table(ctx: &Ctx, ringkv_always_p1_rps: Option<f64>) -> anyhow::Res
     let seconds = if ctx.quick { "0.5" } else { "1" };
     let dir = ctx.data_parent.join("fsync-bench");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let args = [
-        "fsync-bench",
-        "--dir",
-        &dir.display().to_string(),
-        "--size",
-        "64",
-        "--seconds",
-        seconds,
-        "--json",
-    ]
-    .map(String::from);
     let mut table = Table::new(
         "Persistence: the disk's single-writer durable-write rate (64-byte records)",
         &["method", "file", "ops/s", "p50 µs", "p99 µs"],
     );
-    table.commands.push(format!(
-        "taskset -c {} ringkv {}",
-        ctx.server_cpus,
-        args.join(" ")
-    ));
-    let out = Command::new("taskset")
-        .arg("-c")
-        .arg(&ctx.server_cpus)
-        .arg(&ctx.bins.ringkv)
-        .args(&args)
-        .output()
-        .context("running ringkv fsync-bench")?;
-    if !out.status.success() {
-        bail!(
-            "ringkv fsync-bench failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let rows = parse_fsync_bench_json(&String::from_utf8_lossy(&out.stdout));
+    let rows = run_fsync_bench(ctx, &dir, 64, seconds, &mut table)?;
     let mut single_writer: Option<f64> = None;
     for r in rows
         .iter()
@@ -1121,9 +1073,6 @@ fn disk_fsync_table(ctx: &Ctx, ringkv_always_p1_rps: Option<f64>) -> anyhow::Res
             thousands(r.p99_us),
         ]);
     }
-    if rows.is_empty() {
-        bail!("fsync-bench printed no rows");
-    }
     table.note = match (single_writer, ringkv_always_p1_rps) {
         (Some(disk), Some(rps)) if disk > 0.0 => format!(
             "ringkv under appendfsync always at pipeline 1 acknowledged {} SETs/s, {:.0}× the disk's single-writer write+fdatasync rate ({} /s): each fsync covers a group of writes.",
@@ -1136,67 +1085,10 @@ fn disk_fsync_table(ctx: &Ctx, ringkv_always_p1_rps: Option<f64>) -> anyhow::Res
     Ok(table)
 }
 
-/// One row of `ringkv fsync-bench --json`.
-#[derive(Debug, Clone, PartialEq)]
-struct FsyncBenchRow {
-    method: String,
-    file: String,
-    ops_per_sec: f64,
-    p50_us: f64,
-    p99_us: f64,
-}
-
-/// The value after `"key":` in a one-line JSON object: a string's contents
-/// (no escapes occur in the fields read here) or a number's text.
-fn json_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    let start = line.find(&format!("\"{key}\":"))? + key.len() + 3;
-    let rest = &line[start..];
-    match rest.strip_prefix('"') {
-        Some(s) => s.split('"').next(),
-        None => rest.split([',', '}']).next().map(str::trim),
-    }
-}
-
-/// The non-skipped rows of fsync-bench's JSON (one object per line).
-fn parse_fsync_bench_json(text: &str) -> Vec<FsyncBenchRow> {
-    text.lines()
-        .filter(|l| l.starts_with("{\"method\""))
-        .filter(|l| json_field(l, "skipped") == Some("null"))
-        .filter_map(|l| {
-            let num = |k: &str| json_field(l, k)?.parse::<f64>().ok();
-            Some(FsyncBenchRow {
-                method: json_field(l, "method")?.to_string(),
-                file: json_field(l, "file")?.to_string(),
-                ops_per_sec: num("ops_per_sec")?,
-                p50_us: num("p50_us")?,
-                p99_us: num("p99_us")?,
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_fsync_bench_json_rows() {
-        let text = "{\"dir\":\"/tmp/x\",\"seconds_per_test\":0.5,\"rows\":[\n\
-{\"method\":\"write+fdatasync\",\"file\":\"append\",\"size_bytes\":64,\"writers\":1,\"ops\":160,\"elapsed_secs\":0.500000,\"ops_per_sec\":320.500,\"durable_bytes_per_sec\":20512.000,\"p50_us\":2957,\"p99_us\":8887,\"p999_us\":10900,\"max_us\":10900,\"skipped\":null},\n\
-{\"method\":\"O_DIRECT|O_DSYNC write\",\"file\":\"append\",\"size_bytes\":64,\"writers\":1,\"ops\":0,\"elapsed_secs\":0.000000,\"ops_per_sec\":0.000,\"durable_bytes_per_sec\":0.000,\"p50_us\":0,\"p99_us\":0,\"p999_us\":0,\"max_us\":0,\"skipped\":\"O_DIRECT needs sizes\"}\n]}\n";
-        let rows = parse_fsync_bench_json(text);
-        assert_eq!(
-            rows,
-            vec![FsyncBenchRow {
-                method: "write+fdatasync".into(),
-                file: "append".into(),
-                ops_per_sec: 320.5,
-                p50_us: 2957.0,
-                p99_us: 8887.0,
-            }]
-        );
-    }
 
     #[test]
     fn persistence_targets_follow_the_issue() {

@@ -14,8 +14,8 @@ use crate::report::{thousands, Table};
 
 const RECORD_BYTES: u32 = 4096;
 
-/// One tool's figure for one sync call.
-struct Figure {
+/// fio's figure for one sync call.
+struct FioFigure {
     ops_per_sec: f64,
     p50_us: f64,
     p99_us: f64,
@@ -36,26 +36,18 @@ pub fn fsync_fio(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
             "fsync-bench append p50/p99 µs",
         ],
     );
-    let bench = run_fsync_bench(ctx, &dir, seconds, &mut table)?;
+    let bench = run_fsync_bench(ctx, &dir, RECORD_BYTES, &seconds.to_string(), &mut table)?;
     for (call, fio_flag, bench_method) in [
         ("fsync", "--fsync=1", "io_uring write->fsync"),
         ("fdatasync", "--fdatasync=1", "io_uring write->fdatasync"),
     ] {
         let fio = run_fio(ctx, &dir, seconds, fio_flag, &mut table)?;
-        let find = |file: &str| {
-            bench
-                .iter()
-                .find(|(m, f, _)| m == bench_method && f == file)
-                .map(|(_, _, fig)| fig)
-        };
+        let find =
+            |method: &str, file: &str| bench.iter().find(|r| r.method == method && r.file == file);
         // fsync-bench has no io_uring+fsync row: its write+fsync row stands in.
-        let append = find("append").or_else(|| {
-            bench
-                .iter()
-                .find(|(m, f, _)| m == &format!("write+{call}") && f == "append")
-                .map(|(_, _, fig)| fig)
-        });
-        let prealloc = find("prealloc");
+        let append =
+            find(bench_method, "append").or_else(|| find(&format!("write+{call}"), "append"));
+        let prealloc = find(bench_method, "prealloc");
         table.rows.push(vec![
             call.to_string(),
             thousands(fio.ops_per_sec),
@@ -74,19 +66,52 @@ pub fn fsync_fio(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
     Ok(vec![table])
 }
 
-/// `ringkv fsync-bench --json` rows as (method, file, figure).
-fn run_fsync_bench(
+/// One single-writer, non-skipped row of `ringkv fsync-bench --json`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FsyncBenchRow {
+    pub method: String,
+    pub file: String,
+    pub ops_per_sec: f64,
+    pub p50_us: f64,
+    pub p99_us: f64,
+}
+
+/// The single-writer rows of fsync-bench's JSON that ran (not skipped).
+pub fn parse_fsync_bench_json(text: &str) -> anyhow::Result<Vec<FsyncBenchRow>> {
+    let json: Value = serde_json::from_str(text).context("parsing fsync-bench JSON")?;
+    let rows = json["rows"]
+        .as_array()
+        .context("fsync-bench JSON has no rows")?;
+    Ok(rows
+        .iter()
+        .filter(|r| r["skipped"].is_null() && r["writers"].as_u64().unwrap_or(1) == 1)
+        .filter_map(|r| {
+            Some(FsyncBenchRow {
+                method: r["method"].as_str()?.to_string(),
+                file: r["file"].as_str()?.to_string(),
+                ops_per_sec: r["ops_per_sec"].as_f64()?,
+                p50_us: r["p50_us"].as_f64()?,
+                p99_us: r["p99_us"].as_f64()?,
+            })
+        })
+        .collect())
+}
+
+/// Runs `ringkv fsync-bench --json` on `dir` (pinned to the server CPUs)
+/// for one record size, recording the command in `table`.
+pub fn run_fsync_bench(
     ctx: &Ctx,
     dir: &Path,
-    seconds: u32,
+    record_bytes: u32,
+    seconds: &str,
     table: &mut Table,
-) -> anyhow::Result<Vec<(String, String, Figure)>> {
+) -> anyhow::Result<Vec<FsyncBenchRow>> {
     let args = [
         "fsync-bench".to_string(),
         "--dir".into(),
         dir.display().to_string(),
         "--size".into(),
-        RECORD_BYTES.to_string(),
+        record_bytes.to_string(),
         "--seconds".into(),
         seconds.to_string(),
         "--json".into(),
@@ -109,25 +134,11 @@ fn run_fsync_bench(
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let json: Value = serde_json::from_slice(&out.stdout).context("parsing fsync-bench JSON")?;
-    let rows = json["rows"]
-        .as_array()
-        .context("fsync-bench JSON has no rows")?;
-    Ok(rows
-        .iter()
-        .filter(|r| r["skipped"].is_null() && r["writers"].as_u64().unwrap_or(1) == 1)
-        .filter_map(|r| {
-            Some((
-                r["method"].as_str()?.to_string(),
-                r["file"].as_str()?.to_string(),
-                Figure {
-                    ops_per_sec: r["ops_per_sec"].as_f64()?,
-                    p50_us: r["p50_us"].as_f64()?,
-                    p99_us: r["p99_us"].as_f64()?,
-                },
-            ))
-        })
-        .collect())
+    let rows = parse_fsync_bench_json(&String::from_utf8_lossy(&out.stdout))?;
+    if rows.is_empty() {
+        bail!("fsync-bench printed no rows");
+    }
+    Ok(rows)
 }
 
 fn run_fio(
@@ -136,7 +147,7 @@ fn run_fio(
     seconds: u32,
     sync_flag: &str,
     table: &mut Table,
-) -> anyhow::Result<Figure> {
+) -> anyhow::Result<FioFigure> {
     let args = [
         "--name=durable".to_string(),
         format!("--directory={}", dir.display()),
@@ -172,11 +183,35 @@ fn run_fio(
     let pct = |v: &Value, p: &str| v["percentile"][p].as_f64().unwrap_or(0.0) / 1000.0;
     let write = &job["write"]["clat_ns"];
     let sync = &job["sync"]["lat_ns"];
-    Ok(Figure {
+    Ok(FioFigure {
         ops_per_sec: job["write"]["iops"]
             .as_f64()
             .context("fio JSON has no write iops")?,
         p50_us: pct(write, "50.000000") + pct(sync, "50.000000"),
         p99_us: pct(write, "99.000000") + pct(sync, "99.000000"),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_fsync_bench_json_rows() {
+        let text = "{\"dir\":\"/tmp/x\",\"seconds_per_test\":0.5,\"rows\":[\n\
+{\"method\":\"write+fdatasync\",\"file\":\"append\",\"size_bytes\":64,\"writers\":1,\"ops\":160,\"elapsed_secs\":0.500000,\"ops_per_sec\":320.500,\"durable_bytes_per_sec\":20512.000,\"p50_us\":2957,\"p99_us\":8887,\"p999_us\":10900,\"max_us\":10900,\"skipped\":null},\n\
+{\"method\":\"O_DIRECT|O_DSYNC write\",\"file\":\"append\",\"size_bytes\":64,\"writers\":1,\"ops\":0,\"elapsed_secs\":0.000000,\"ops_per_sec\":0.000,\"durable_bytes_per_sec\":0.000,\"p50_us\":0,\"p99_us\":0,\"p999_us\":0,\"max_us\":0,\"skipped\":\"O_DIRECT needs sizes\"}\n]}\n";
+        let rows = parse_fsync_bench_json(text).unwrap();
+        assert_eq!(
+            rows,
+            vec![FsyncBenchRow {
+                method: "write+fdatasync".into(),
+                file: "append".into(),
+                ops_per_sec: 320.5,
+                p50_us: 2957.0,
+                p99_us: 8887.0,
+            }]
+        );
+    }
 }

@@ -98,26 +98,6 @@ fn scrape(port: u16) -> anyhow::Result<usize> {
     Ok(body.len())
 }
 
-fn specs(ctx: &Ctx) -> Vec<BenchSpec> {
-    let (n1, n16) = if ctx.quick {
-        (50_000, 200_000)
-    } else {
-        (200_000, 1_000_000)
-    };
-    [(1, n1), (16, n16)]
-        .into_iter()
-        .map(|(pipeline, requests)| BenchSpec {
-            tests: "set,get".into(),
-            clients: 50,
-            requests,
-            data_size: 64,
-            keyspace: 100_000,
-            pipeline,
-            loadgen: None,
-        })
-        .collect()
-}
-
 #[derive(Default)]
 struct Series {
     rps: Vec<f64>,
@@ -217,7 +197,7 @@ pub fn metrics(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
         &ctx.server_cpus,
         &with("0"),
     ));
-    for spec in specs(ctx) {
+    for spec in super::string_specs(ctx, "set,get") {
         table.commands.push(spec.display(&ctx.load_cpus));
         let (results, scrapes_ok, scrapes_failed) = match run_pairs(ctx, &spec, &with) {
             Ok(r) => r,

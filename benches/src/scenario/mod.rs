@@ -22,6 +22,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 
 use crate::load::encode_command;
+use crate::redis_benchmark::BenchSpec;
 use crate::server::{Binaries, ServerKind};
 
 pub mod aof_load;
@@ -133,6 +134,28 @@ pub fn one_line(s: &str) -> String {
 /// `n` bytes as MiB with one decimal.
 pub fn mib(n: f64) -> String {
     format!("{:.1}", n / (1024.0 * 1024.0))
+}
+
+/// SET/GET-style specs the harness compares at pipeline 1 and 16: 50
+/// clients, 64-byte values, 100,000 random keys.
+pub fn string_specs(ctx: &Ctx, tests: &str) -> Vec<BenchSpec> {
+    let (n1, n16) = if ctx.quick {
+        (50_000, 200_000)
+    } else {
+        (200_000, 1_000_000)
+    };
+    [(1, n1), (16, n16)]
+        .into_iter()
+        .map(|(pipeline, requests)| BenchSpec {
+            tests: tests.to_string(),
+            clients: 50,
+            requests,
+            data_size: 64,
+            keyspace: 100_000,
+            pipeline,
+            loadgen: None,
+        })
+        .collect()
 }
 
 /// ringkv with the io_uring network backend, as the other scenarios

@@ -99,7 +99,9 @@ impl CommandMetrics {
         };
         let samples = slot.get_or_insert_with(Box::default);
         let secs = took.as_secs_f64();
-        if samples.counts.iter().all(|&c| c == 0) {
+        // Samples are only zeroed by a flush, which also empties `dirty`:
+        // a zero sum means this is the command's first sample since then.
+        if samples.sum_secs == 0.0 && !self.dirty.contains(&(idx as u32)) {
             self.dirty.push(idx as u32);
         }
         samples.counts[bucket_index(secs)] += 1;
