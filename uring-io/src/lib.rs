@@ -13,6 +13,6 @@ pub mod net;
 pub use backend::{BackendChoice, BackendKind};
 pub use log::{
     GroupCommitLog, GroupTrailer, LogConfig, LogDisk, LogError, LogStats, Lsn, SimDisk, SyncMethod,
-    SyncPolicy,
+    SyncPolicy, SYNC_OVERLAP_DEFAULT,
 };
 pub use net::{ConnId, ConnInfo, ConnIo, ConnSet, Handler, LoopConfig, Waker};

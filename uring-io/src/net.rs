@@ -132,6 +132,11 @@ impl Waker {
     fn raw_fd(&self) -> RawFd {
         self.eventfd.as_raw_fd()
     }
+
+    /// Resets the counter (for owners that poll the eventfd themselves).
+    pub(crate) fn drain(&self) -> bool {
+        sys::eventfd_drain(self.raw_fd())
+    }
 }
 
 /// The eventfd, for callers that poll it themselves.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use ringkv_uring_io::{
     BackendKind, GroupCommitLog, LogConfig, LogError, Lsn, SyncMethod, SyncPolicy, Waker,
+    SYNC_OVERLAP_DEFAULT,
 };
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -20,6 +21,7 @@ fn config(backend: BackendKind, sync: SyncPolicy) -> LogConfig {
         sync_method: SyncMethod::Fdatasync,
         segment_prealloc_bytes: 256 * 1024,
         sync_interval: Duration::from_millis(200),
+        sync_overlap_max: SYNC_OVERLAP_DEFAULT,
         group_trailer: None,
     }
 }
@@ -30,12 +32,13 @@ fn record(thread: usize, i: usize) -> Vec<u8> {
     format!("t{thread}-r{i}-{pad}\n").into_bytes()
 }
 
-fn concurrent_appends_land_in_lsn_order(backend: BackendKind, sync: SyncPolicy) {
+fn concurrent_appends_land_in_lsn_order(cfg: LogConfig) {
     const THREADS: usize = 4;
     const RECORDS: usize = 1500;
+    let sync = cfg.sync;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("appendonly.aof.1.incr.aof");
-    let log = Arc::new(GroupCommitLog::open(config(backend, sync), &path, Lsn(0)).unwrap());
+    let log = Arc::new(GroupCommitLog::open(cfg, &path, Lsn(0)).unwrap());
     let workers: Vec<_> = (0..THREADS)
         .map(|t| {
             let log = log.clone();
@@ -288,11 +291,17 @@ macro_rules! for_both_backends {
 }
 
 fn concurrent_always(backend: BackendKind) {
-    concurrent_appends_land_in_lsn_order(backend, SyncPolicy::Always);
+    concurrent_appends_land_in_lsn_order(config(backend, SyncPolicy::Always));
+}
+
+fn concurrent_always_one_sync_at_a_time(backend: BackendKind) {
+    let mut cfg = config(backend, SyncPolicy::Always);
+    cfg.sync_overlap_max = 1;
+    concurrent_appends_land_in_lsn_order(cfg);
 }
 
 fn concurrent_everysec(backend: BackendKind) {
-    concurrent_appends_land_in_lsn_order(backend, SyncPolicy::EverySec);
+    concurrent_appends_land_in_lsn_order(config(backend, SyncPolicy::EverySec));
 }
 
 fn concurrent_always_dsync_writes(backend: BackendKind) {
@@ -324,11 +333,12 @@ fn concurrent_always_dsync_writes(backend: BackendKind) {
 }
 
 fn concurrent_no(backend: BackendKind) {
-    concurrent_appends_land_in_lsn_order(backend, SyncPolicy::No);
+    concurrent_appends_land_in_lsn_order(config(backend, SyncPolicy::No));
 }
 
 for_both_backends!(
     concurrent_always,
+    concurrent_always_one_sync_at_a_time,
     concurrent_everysec,
     concurrent_no,
     concurrent_always_dsync_writes,

@@ -57,8 +57,8 @@ fn assert_image_covers(image: &[u8], all: &[u8], durable: Lsn) {
 
 /// Power-loss snapshots taken while four threads append and wait for
 /// durability: each snapshot contains everything reported durable before it.
-fn snapshots_hold_everything_reported_durable(sync: SyncPolicy) {
-    let disk = SimDisk::new();
+/// Returns the most group syncs that were in flight at once.
+fn snapshots_hold_everything_reported_durable(sync: SyncPolicy, disk: SimDisk) -> u64 {
     let path = PathBuf::from("/sim/appendonly.aof.1.incr.aof");
     let log = Arc::new(
         GroupCommitLog::open_on(Box::new(disk.clone()), config(sync), &path, Lsn(0)).unwrap(),
@@ -112,6 +112,7 @@ fn snapshots_hold_everything_reported_durable(sync: SyncPolicy) {
     done.store(true, Ordering::SeqCst);
     snapshotter.join().unwrap();
     let all = concatenate(records);
+    let overlapped = log.stats().syncs_in_flight_max;
     let end = log.close().unwrap();
     assert_eq!(end.0, all.len() as u64);
     let snapshots = snapshots.lock().unwrap();
@@ -121,27 +122,42 @@ fn snapshots_hold_everything_reported_durable(sync: SyncPolicy) {
     }
     // Clean close: exactly the log, no padding.
     assert!(disk.durable(&path).unwrap() == all);
+    overlapped
 }
 
 #[test]
 fn snapshots_hold_everything_reported_durable_always() {
-    snapshots_hold_everything_reported_durable(SyncPolicy::Always);
+    let overlapped = snapshots_hold_everything_reported_durable(SyncPolicy::Always, SimDisk::new());
+    assert_eq!(
+        overlapped, 0,
+        "a disk without overlap runs one sync at a time"
+    );
+}
+
+#[test]
+fn snapshots_hold_everything_reported_durable_always_overlapped_syncs() {
+    let overlapped = snapshots_hold_everything_reported_durable(
+        SyncPolicy::Always,
+        SimDisk::with_sync_overlap(4),
+    );
+    // Four threads appending without pause keep the writer busy: it must
+    // have started a group's sync before the previous one finished.
+    assert!((2..=4).contains(&overlapped), "{overlapped}");
 }
 
 #[test]
 fn snapshots_hold_everything_reported_durable_everysec() {
-    snapshots_hold_everything_reported_durable(SyncPolicy::EverySec);
+    snapshots_hold_everything_reported_durable(SyncPolicy::EverySec, SimDisk::new());
 }
 
 #[test]
 fn snapshots_hold_everything_reported_durable_no() {
-    snapshots_hold_everything_reported_durable(SyncPolicy::No);
+    snapshots_hold_everything_reported_durable(SyncPolicy::No, SimDisk::new());
 }
 
 /// Runs appends until the injected fault fails the log; checks that the log
 /// stays failed and never reported anything durable that is not on disk.
-fn fault_after(ops: u64, rotate_at: Option<usize>) {
-    let disk = SimDisk::new();
+fn fault_after(ops: u64, rotate_at: Option<usize>, disk: SimDisk) {
     let first = Path::new("/sim/1.aof");
     let second = Path::new("/sim/2.aof");
     let mut log_cfg = config(SyncPolicy::Always);
@@ -216,14 +232,16 @@ fn fault_after(ops: u64, rotate_at: Option<usize>) {
 #[test]
 fn every_fault_point_keeps_acknowledged_records() {
     for ops in 0..40 {
-        fault_after(ops, None);
+        fault_after(ops, None, SimDisk::new());
+        fault_after(ops, None, SimDisk::with_sync_overlap(4));
     }
 }
 
 #[test]
 fn every_fault_point_around_a_rotation_keeps_acknowledged_records() {
     for ops in 0..40 {
-        fault_after(ops, Some(5));
+        fault_after(ops, Some(5), SimDisk::new());
+        fault_after(ops, Some(5), SimDisk::with_sync_overlap(4));
     }
 }
 

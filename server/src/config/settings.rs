@@ -151,6 +151,8 @@ pub struct Settings {
     pub aof_rewrite_incremental_fsync: bool,
     pub aof_segment_max_bytes: u64,
     pub aof_fsync_mode: AofFsyncMode,
+    /// `aof-fsync-overlap`: group syncs in flight at once under `always`.
+    pub aof_fsync_overlap: u32,
 
     /// 0 = no limit.
     pub maxmemory_bytes: u64,
@@ -340,6 +342,7 @@ impl Settings {
                 "odsync" => AofFsyncMode::Odsync,
                 _ => AofFsyncMode::Fdatasync,
             },
+            aof_fsync_overlap: r.u32("aof-fsync-overlap"),
             maxmemory_bytes: r.u64("maxmemory"),
             maxmemory_policy: match r.enum_name("maxmemory-policy", MAXMEMORY_POLICIES) {
                 "volatile-lru" => MaxmemoryPolicy::VolatileLru,

@@ -23,6 +23,7 @@ use anyhow::Context as _;
 use hdrhistogram::Histogram;
 use ringkv_uring_io::{
     BackendChoice, BackendKind, GroupCommitLog, LogConfig, Lsn, SyncMethod, SyncPolicy,
+    SYNC_OVERLAP_DEFAULT,
 };
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +40,10 @@ pub struct FsyncBenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// `GroupCommitLog` rows: group syncs in flight at once (the server's
+    /// `aof-fsync-overlap`).
+    #[arg(long, default_value_t = SYNC_OVERLAP_DEFAULT)]
+    pub fsync_overlap: usize,
 }
 
 /// The default record-size sweep.
@@ -59,11 +64,15 @@ pub enum Method {
     DsyncWrite,
     DirectDsyncWrite,
     UringWriteFdatasync,
-    GroupCommitLog { writers: usize },
+    /// `overlap`: group syncs in flight at once.
+    GroupCommitLog {
+        writers: usize,
+        overlap: usize,
+    },
 }
 
 impl Method {
-    pub fn all() -> Vec<Method> {
+    pub fn all(overlap: usize) -> Vec<Method> {
         let mut v = vec![
             Method::WriteFsync,
             Method::WriteFdatasync,
@@ -74,7 +83,7 @@ impl Method {
         v.extend(
             LOG_WRITERS
                 .iter()
-                .map(|&writers| Method::GroupCommitLog { writers }),
+                .map(|&writers| Method::GroupCommitLog { writers, overlap }),
         );
         v
     }
@@ -86,13 +95,13 @@ impl Method {
             Method::DsyncWrite => "O_DSYNC write".into(),
             Method::DirectDsyncWrite => "O_DIRECT|O_DSYNC write".into(),
             Method::UringWriteFdatasync => "io_uring write->fdatasync".into(),
-            Method::GroupCommitLog { writers } => format!("GroupCommitLog x{writers}"),
+            Method::GroupCommitLog { writers, .. } => format!("GroupCommitLog x{writers}"),
         }
     }
 
     fn writers(self) -> usize {
         match self {
-            Method::GroupCommitLog { writers } => writers,
+            Method::GroupCommitLog { writers, .. } => writers,
             _ => 1,
         }
     }
@@ -180,12 +189,17 @@ pub fn run(args: &FsyncBenchArgs) -> anyhow::Result<ExitCode> {
     }
     let work = WorkDir::create(&args.dir)?;
     let duration = Duration::from_secs_f64(args.seconds);
+    let overlap = args.fsync_overlap.clamp(1, 64);
     let plan: Vec<(usize, FileMode, Method)> = sizes
         .iter()
         .flat_map(|&size| {
             [FileMode::Append, FileMode::Prealloc]
                 .into_iter()
-                .flat_map(move |mode| Method::all().into_iter().map(move |m| (size, mode, m)))
+                .flat_map(move |mode| {
+                    Method::all(overlap)
+                        .into_iter()
+                        .map(move |m| (size, mode, m))
+                })
         })
         .collect();
     let progress = progress_bar(plan.len() as u64);
@@ -281,7 +295,9 @@ pub fn measure(dir: &Path, method: Method, mode: FileMode, size: usize, duration
             .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
     ));
     let result = match method {
-        Method::GroupCommitLog { writers } => measure_log(&path, writers, mode, size, duration),
+        Method::GroupCommitLog { writers, overlap } => {
+            measure_log(&path, writers, overlap, mode, size, duration)
+        }
         _ => measure_file(&path, method, mode, size, duration),
     };
     std::fs::remove_file(&path).ok();
@@ -432,6 +448,7 @@ fn measure_file(
 fn measure_log(
     path: &Path,
     writers: usize,
+    overlap: usize,
     mode: FileMode,
     size: usize,
     duration: Duration,
@@ -446,6 +463,7 @@ fn measure_log(
             FileMode::Append => 0,
             FileMode::Prealloc => prealloc_bytes(size),
         },
+        sync_overlap_max: overlap,
         ..LogConfig::default()
     };
     let log = Arc::new(GroupCommitLog::open(cfg, path, Lsn(0)).map_err(|e| Skip(e.to_string()))?);
@@ -498,7 +516,7 @@ fn measure_log(
     if let Some(e) = failure {
         return Err(Skip(e));
     }
-    let method = Method::GroupCommitLog { writers };
+    let method = Method::GroupCommitLog { writers, overlap };
     Ok(row_from(method, mode, size, &hist, elapsed))
 }
 
@@ -704,7 +722,10 @@ mod tests {
         for mode in [FileMode::Append, FileMode::Prealloc] {
             for m in [
                 Method::WriteFdatasync,
-                Method::GroupCommitLog { writers: 4 },
+                Method::GroupCommitLog {
+                    writers: 4,
+                    overlap: 1,
+                },
             ] {
                 let row = measure(dir.path(), m, mode, 512, Duration::from_millis(50));
                 assert!(row.skipped.is_none(), "{row:?}");

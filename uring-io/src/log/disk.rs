@@ -8,9 +8,16 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+use std::time::Duration;
+
 use super::sink::{new_sink, GroupSink};
 use super::SyncMethod;
 use crate::backend::BackendKind;
+use crate::net::Waker;
+
+/// A finished overlapped sync: the token it was started with, and whether
+/// it succeeded.
+pub type SyncDone = (u64, io::Result<()>);
 
 /// A segment opened through a [`LogDisk`]; valid until closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +44,32 @@ pub trait LogDisk: Send {
     fn truncate(&mut self, seg: SegmentId, len: u64) -> io::Result<()>;
 
     fn close(&mut self, seg: SegmentId);
+
+    /// How many [`start_sync`](Self::start_sync)s may be in flight at once;
+    /// 1 (the default) = the disk cannot overlap syncs and the writer makes
+    /// each group durable with `write(.., sync = true)`.
+    fn sync_overlap_max(&self) -> usize {
+        1
+    }
+
+    /// Starts an `fdatasync` of `seg` covering everything written to it
+    /// before this call, without waiting; [`wait_syncs`](Self::wait_syncs)
+    /// reports it with `token`. Only called when `sync_overlap_max() > 1`.
+    fn start_sync(&mut self, _seg: SegmentId, _token: u64) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// Moves finished [`start_sync`](Self::start_sync)s into `done`; if
+    /// none has finished, first waits up to `timeout` for one, or for
+    /// [`sync_waker`](Self::sync_waker) to be woken.
+    fn wait_syncs(&mut self, _timeout: Duration, _done: &mut Vec<SyncDone>) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Cuts a [`wait_syncs`](Self::wait_syncs) short from another thread.
+    fn sync_waker(&self) -> Option<Waker> {
+        None
+    }
 }
 
 /// Zero-fill is written in pieces of this size.
@@ -49,9 +82,15 @@ pub(crate) struct FsDisk {
 }
 
 impl FsDisk {
-    pub fn new(backend: BackendKind, method: SyncMethod) -> io::Result<FsDisk> {
+    /// `sync_overlap_max`: how many group syncs may run at once (honoured
+    /// by the io_uring backend with `fdatasync`; 1 elsewhere).
+    pub fn new(
+        backend: BackendKind,
+        method: SyncMethod,
+        sync_overlap_max: usize,
+    ) -> io::Result<FsDisk> {
         Ok(FsDisk {
-            sink: new_sink(backend, method)?,
+            sink: new_sink(backend, method, sync_overlap_max)?,
             files: Vec::new(),
         })
     }
@@ -133,6 +172,27 @@ impl LogDisk for FsDisk {
         if let Some(slot) = self.files.get_mut(seg.0 as usize) {
             *slot = None;
         }
+    }
+
+    fn sync_overlap_max(&self) -> usize {
+        self.sink.sync_overlap_max()
+    }
+
+    fn start_sync(&mut self, seg: SegmentId, token: u64) -> io::Result<()> {
+        let file = self
+            .files
+            .get(seg.0 as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))?;
+        self.sink.start_sync(file, token)
+    }
+
+    fn wait_syncs(&mut self, timeout: Duration, done: &mut Vec<SyncDone>) -> io::Result<()> {
+        self.sink.wait_syncs(timeout, done)
+    }
+
+    fn sync_waker(&self) -> Option<Waker> {
+        self.sink.sync_waker()
     }
 }
 

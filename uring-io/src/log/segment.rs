@@ -98,7 +98,7 @@ mod tests {
     fn preallocates_in_steps_and_finish_truncates() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seg.aof");
-        let mut disk = FsDisk::new(BackendKind::Epoll, SyncMethod::Fdatasync).unwrap();
+        let mut disk = FsDisk::new(BackendKind::Epoll, SyncMethod::Fdatasync, 1).unwrap();
         let mut seg = Segment::open(&mut disk, &path, 4096).unwrap();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 4096);
         disk.write(seg.id(), 0, b"hello", false).unwrap();
@@ -114,7 +114,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seg.aof");
         std::fs::write(&path, b"abc").unwrap();
-        let mut disk = FsDisk::new(BackendKind::Uring, SyncMethod::Fdatasync).unwrap();
+        let mut disk = FsDisk::new(BackendKind::Uring, SyncMethod::Fdatasync, 1).unwrap();
         let seg = Segment::open(&mut disk, &path, 0).unwrap();
         assert_eq!(seg.write_offset_bytes(), 3);
     }

@@ -12,12 +12,35 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::disk::{LogDisk, SegmentId};
+use std::time::Duration;
+
+use super::disk::{LogDisk, SegmentId, SyncDone};
 
 #[derive(Debug, Default, Clone)]
 struct SimFile {
     live: Vec<u8>,
     durable: Vec<u8>,
+    /// The start order of the sync that made `durable` (a sync that
+    /// started earlier but finishes later must not roll it back).
+    durable_sync_seq: u64,
+}
+
+impl SimFile {
+    /// A synchronous sync: everything live becomes durable, and no
+    /// overlapped sync started before it (up to `seq`) may roll that back.
+    fn sync_all_now(&mut self, seq: u64) {
+        self.durable = self.live.clone();
+        self.durable_sync_seq = seq;
+    }
+}
+
+/// An overlapped sync: it will make durable what was live when it started.
+#[derive(Debug)]
+struct PendingSync {
+    token: u64,
+    path: PathBuf,
+    image: Vec<u8>,
+    seq: u64,
 }
 
 #[derive(Debug, Default)]
@@ -27,6 +50,10 @@ struct SimState {
     /// Operations still allowed before every later one fails with EIO.
     ops_until_failure: Option<u64>,
     ops_total: u64,
+    /// 1 = no overlapped syncs.
+    sync_overlap_max: usize,
+    pending_syncs: Vec<PendingSync>,
+    sync_seq: u64,
 }
 
 impl SimState {
@@ -80,7 +107,19 @@ pub struct SimDisk {
 
 impl SimDisk {
     pub fn new() -> SimDisk {
-        SimDisk::default()
+        let disk = SimDisk::default();
+        disk.lock().sync_overlap_max = 1;
+        disk
+    }
+
+    /// A disk that runs up to `max` syncs at once. They finish (newest
+    /// first, to exercise out-of-order completion) when the writer waits
+    /// for them (not when it only polls); each makes durable what was
+    /// written before it started.
+    pub fn with_sync_overlap(max: usize) -> SimDisk {
+        let disk = SimDisk::new();
+        disk.lock().sync_overlap_max = max.max(1);
+        disk
     }
 
     fn lock(&self) -> MutexGuard<'_, SimState> {
@@ -115,6 +154,7 @@ impl SimDisk {
             file.live = file.durable.clone();
         }
         st.ops_until_failure = None;
+        st.pending_syncs.clear();
     }
 
     /// Puts a file on the disk as if written and synced earlier.
@@ -124,6 +164,7 @@ impl SimDisk {
             SimFile {
                 live: bytes.to_vec(),
                 durable: bytes.to_vec(),
+                durable_sync_seq: 0,
             },
         );
     }
@@ -148,40 +189,47 @@ impl LogDisk for SimDisk {
 
     fn write(&mut self, seg: SegmentId, offset: u64, buf: &[u8], sync: bool) -> io::Result<()> {
         let start = usize::try_from(offset).map_err(|_| io::ErrorKind::InvalidInput)?;
-        self.lock().modify(seg, |file| {
+        let mut st = self.lock();
+        let seq = st.sync_seq;
+        st.modify(seg, |file| {
             let end = start + buf.len();
             if file.live.len() < end {
                 file.live.resize(end, 0);
             }
             file.live[start..end].copy_from_slice(buf);
             if sync {
-                file.durable = file.live.clone();
+                file.sync_all_now(seq);
             }
         })
     }
 
     fn sync_data(&mut self, seg: SegmentId) -> io::Result<()> {
-        self.lock()
-            .modify(seg, |file| file.durable = file.live.clone())
+        let mut st = self.lock();
+        let seq = st.sync_seq;
+        st.modify(seg, |file| file.sync_all_now(seq))
     }
 
     fn zero_fill(&mut self, seg: SegmentId, from: u64, to: u64) -> io::Result<()> {
         let from = usize::try_from(from).map_err(|_| io::ErrorKind::InvalidInput)?;
         let to = usize::try_from(to).map_err(|_| io::ErrorKind::InvalidInput)?;
-        self.lock().modify(seg, |file| {
+        let mut st = self.lock();
+        let seq = st.sync_seq;
+        st.modify(seg, |file| {
             if file.live.len() < to {
                 file.live.resize(to, 0);
             }
             file.live[from..to].fill(0);
-            file.durable = file.live.clone();
+            file.sync_all_now(seq);
         })
     }
 
     fn truncate(&mut self, seg: SegmentId, len: u64) -> io::Result<()> {
         let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
-        self.lock().modify(seg, |file| {
+        let mut st = self.lock();
+        let seq = st.sync_seq;
+        st.modify(seg, |file| {
             file.live.resize(len, 0);
-            file.durable = file.live.clone();
+            file.sync_all_now(seq);
         })
     }
 
@@ -189,6 +237,59 @@ impl LogDisk for SimDisk {
         if let Some(slot) = self.lock().open.get_mut(seg.0 as usize) {
             *slot = None;
         }
+    }
+
+    fn sync_overlap_max(&self) -> usize {
+        self.lock().sync_overlap_max
+    }
+
+    fn start_sync(&mut self, seg: SegmentId, token: u64) -> io::Result<()> {
+        let mut st = self.lock();
+        let path = st
+            .open
+            .get(seg.0 as usize)
+            .and_then(Option::clone)
+            .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))?;
+        let image = st.file(seg)?.live.clone();
+        st.sync_seq += 1;
+        let seq = st.sync_seq;
+        st.pending_syncs.push(PendingSync {
+            token,
+            path,
+            image,
+            seq,
+        });
+        Ok(())
+    }
+
+    fn wait_syncs(&mut self, timeout: Duration, done: &mut Vec<SyncDone>) -> io::Result<()> {
+        if timeout.is_zero() {
+            // A poll: syncs take time, so the writer keeps overlapping.
+            return Ok(());
+        }
+        let mut st = self.lock();
+        while let Some(sync) = st.pending_syncs.pop() {
+            // The fault countdown counts a sync when it finishes.
+            let result = st.operate();
+            let Some(file) = st.files.get_mut(&sync.path) else {
+                done.push((sync.token, Err(io::ErrorKind::NotFound.into())));
+                continue;
+            };
+            match result {
+                Ok(()) => {
+                    if sync.seq > file.durable_sync_seq {
+                        file.durable = sync.image;
+                        file.durable_sync_seq = sync.seq;
+                    }
+                    done.push((sync.token, Ok(())));
+                }
+                Err(e) => {
+                    file.live = file.durable.clone();
+                    done.push((sync.token, Err(e)));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

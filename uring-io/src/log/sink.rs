@@ -4,13 +4,16 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::FileExt;
+use std::time::Duration;
 
 use io_uring::{opcode, squeue, types, IoUring};
 
+use super::disk::SyncDone;
 use super::SyncMethod;
 use crate::backend::BackendKind;
+use crate::net::Waker;
 
 /// Largest single write submitted to the ring (the SQE length is 32-bit).
 const WRITE_CHUNK_BYTES_MAX: usize = 1 << 30;
@@ -22,15 +25,40 @@ pub(crate) trait GroupSink: Send {
     fn write_group(&mut self, file: &File, offset: u64, buf: &[u8], sync: bool) -> io::Result<()>;
 
     fn sync_data(&mut self, file: &File) -> io::Result<()>;
+
+    /// How many [`start_sync`](Self::start_sync)s may be in flight at once
+    /// (1: the sink cannot overlap syncs, and they are never started).
+    fn sync_overlap_max(&self) -> usize {
+        1
+    }
+
+    /// Starts an `fdatasync` of `file` covering everything written to it
+    /// before this call, without waiting; [`wait_syncs`](Self::wait_syncs)
+    /// reports it with `token`.
+    fn start_sync(&mut self, _file: &File, _token: u64) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// Moves finished overlapped syncs into `done`, first waiting up to
+    /// `timeout` for one (or for the sink's waker) if none has finished.
+    fn wait_syncs(&mut self, _timeout: Duration, _done: &mut Vec<SyncDone>) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Wakes a writer blocked in [`wait_syncs`](Self::wait_syncs).
+    fn sync_waker(&self) -> Option<Waker> {
+        None
+    }
 }
 
-pub(crate) fn new_sink(backend: BackendKind, method: SyncMethod) -> io::Result<Box<dyn GroupSink>> {
+pub(crate) fn new_sink(
+    backend: BackendKind,
+    method: SyncMethod,
+    sync_overlap_max: usize,
+) -> io::Result<Box<dyn GroupSink>> {
     let dsync_writes = method == SyncMethod::DsyncWrite;
     Ok(match backend {
-        BackendKind::Uring => Box::new(UringSink {
-            ring: IoUring::new(8)?,
-            dsync_writes,
-        }),
+        BackendKind::Uring => Box::new(UringSink::new(dsync_writes, sync_overlap_max)?),
         BackendKind::Epoll => Box::new(PwriteSink { dsync_writes }),
     })
 }
@@ -97,12 +125,109 @@ pub(crate) struct UringSink {
     ring: IoUring,
     /// Make synced writes `RWF_DSYNC` instead of linking an `fdatasync`.
     dsync_writes: bool,
+    /// 1 = syncs are never overlapped.
+    sync_overlap_max: usize,
+    syncs_in_flight: usize,
+    /// Overlapped syncs reaped while waiting for something else.
+    syncs_done: Vec<SyncDone>,
+    /// Polled by the ring while the writer waits for syncs, so that new
+    /// appends can cut the wait short. Only with overlapped syncs.
+    waker: Option<Waker>,
+    waker_polled: bool,
+    /// Results of the current synchronous write / linked fsync.
+    write_result: Option<io::Result<usize>>,
+    fsync_result: Option<io::Result<()>>,
 }
 
 const WRITE_TAG: u64 = 1;
 const FSYNC_TAG: u64 = 2;
+const WAKER_TAG: u64 = 3;
+/// Overlapped syncs carry their token in the low bits.
+const OVERLAPPED_SYNC_BIT: u64 = 1 << 63;
+
+fn is_retryable(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EINTR) | Some(libc::EBUSY) | Some(libc::ETIME)
+    )
+}
 
 impl UringSink {
+    fn new(dsync_writes: bool, sync_overlap_max: usize) -> io::Result<UringSink> {
+        // Room for every overlapped sync, a write (or write + fsync) and
+        // the waker poll; the completion queue is twice as large.
+        let entries = (sync_overlap_max + 4).next_power_of_two().max(8);
+        let ring = IoUring::new(u32::try_from(entries).unwrap_or(1024))?;
+        // Waiting with a timeout needs IORING_FEAT_EXT_ARG (Linux 5.11);
+        // without it syncs are simply not overlapped.
+        let overlap = if ring.params().is_feature_ext_arg() && !dsync_writes {
+            sync_overlap_max.max(1)
+        } else {
+            1
+        };
+        Ok(UringSink {
+            ring,
+            dsync_writes,
+            sync_overlap_max: overlap,
+            syncs_in_flight: 0,
+            syncs_done: Vec::new(),
+            waker: if overlap > 1 {
+                Some(Waker::new()?)
+            } else {
+                None
+            },
+            waker_polled: false,
+            write_result: None,
+            fsync_result: None,
+        })
+    }
+
+    /// Files every completion in the queue under its kind.
+    fn reap(&mut self) {
+        while let Some(cqe) = self.ring.completion().next() {
+            let res = cqe.result();
+            let result = if res < 0 {
+                Err(io::Error::from_raw_os_error(-res))
+            } else {
+                Ok(res)
+            };
+            match cqe.user_data() {
+                WRITE_TAG => {
+                    self.write_result = Some(result.map(|n| usize::try_from(n).unwrap_or(0)))
+                }
+                FSYNC_TAG => self.fsync_result = Some(result.map(|_| ())),
+                WAKER_TAG => {
+                    self.waker_polled = false;
+                    if let Some(w) = &self.waker {
+                        w.drain();
+                    }
+                }
+                tag if tag & OVERLAPPED_SYNC_BIT != 0 => {
+                    debug_assert!(self.syncs_in_flight > 0);
+                    self.syncs_in_flight -= 1;
+                    self.syncs_done
+                        .push((tag & !OVERLAPPED_SYNC_BIT, result.map(|_| ())));
+                }
+                other => debug_assert!(false, "unexpected completion {other}"),
+            }
+        }
+    }
+
+    /// Submits what is queued and waits until `done(self)` holds.
+    fn submit_until(&mut self, done: impl Fn(&UringSink) -> bool) -> io::Result<()> {
+        loop {
+            self.reap();
+            if done(self) {
+                return Ok(());
+            }
+            if let Err(e) = self.ring.submit_and_wait(1) {
+                if !is_retryable(&e) {
+                    return Err(e);
+                }
+            }
+        }
+    }
+
     /// Submits `write` (linked to an `fdatasync` if `sync`) and waits for
     /// both; returns bytes written and the fsync result. A short write
     /// breaks the link, so the fsync then reports ECANCELED.
@@ -129,49 +254,35 @@ impl UringSink {
             .flags(types::FsyncFlags::DATASYNC)
             .build()
             .user_data(FSYNC_TAG);
-        let expected = if sync { 2 } else { 1 };
+        self.write_result = None;
+        self.fsync_result = None;
         {
             let mut sq = self.ring.submission();
             // SAFETY: `buf` outlives the op: this function does not return
             // until the write's completion is reaped (or the process aborts
             // below), and the caller cannot touch `buf` meanwhile (it is
-            // borrowed for the whole call). The ring is private and empty
-            // before this call, so both entries fit.
+            // borrowed for the whole call). The submission queue is empty
+            // between calls and sized for more than these two entries.
             unsafe {
-                sq.push(&write).expect("private log ring has room");
+                sq.push(&write).expect("log ring has room");
                 if sync {
-                    sq.push(&fsync).expect("private log ring has room");
+                    sq.push(&fsync).expect("log ring has room");
                 }
             }
         }
-        let mut written: Option<io::Result<usize>> = None;
-        let mut synced: Option<io::Result<()>> = None;
-        let mut reaped = 0;
-        while reaped < expected {
-            if let Err(e) = self.ring.submit_and_wait(expected - reaped) {
-                if e.raw_os_error() == Some(libc::EINTR) || e.raw_os_error() == Some(libc::EBUSY) {
-                    continue;
-                }
-                // The kernel may still hold `buf`; returning would let the
-                // caller free it under a running write.
-                tracing::error!("log ring wait failed with a write in flight: {e}");
-                std::process::abort();
-            }
-            for cqe in self.ring.completion() {
-                reaped += 1;
-                let res = cqe.result();
-                match cqe.user_data() {
-                    WRITE_TAG if res < 0 => written = Some(Err(io::Error::from_raw_os_error(-res))),
-                    WRITE_TAG => written = Some(Ok(usize::try_from(res).unwrap_or(0))),
-                    FSYNC_TAG if res < 0 => synced = Some(Err(io::Error::from_raw_os_error(-res))),
-                    FSYNC_TAG => synced = Some(Ok(())),
-                    other => debug_assert!(false, "unexpected completion {other}"),
-                }
-            }
+        let waited =
+            self.submit_until(|s| s.write_result.is_some() && (!sync || s.fsync_result.is_some()));
+        if let Err(e) = waited {
+            // The kernel may still hold `buf`; returning would let the
+            // caller free it under a running write.
+            tracing::error!("log ring wait failed with a write in flight: {e}");
+            std::process::abort();
         }
-        let written =
-            written.unwrap_or_else(|| Err(io::Error::other("write completion missing")))?;
-        Ok((written, synced))
+        let written = self
+            .write_result
+            .take()
+            .unwrap_or_else(|| Err(io::Error::other("write completion missing")))?;
+        Ok((written, self.fsync_result.take()))
     }
 }
 
@@ -206,6 +317,31 @@ impl GroupSink for UringSink {
             .flags(types::FsyncFlags::DATASYNC)
             .build()
             .user_data(FSYNC_TAG);
+        self.fsync_result = None;
+        // SAFETY: an fsync carries no buffer.
+        unsafe {
+            self.ring
+                .submission()
+                .push(&fsync)
+                .map_err(|_| io::Error::other("log ring full"))?;
+        }
+        self.submit_until(|s| s.fsync_result.is_some())?;
+        self.fsync_result
+            .take()
+            .unwrap_or_else(|| Err(io::Error::other("fsync completion missing")))
+    }
+
+    fn sync_overlap_max(&self) -> usize {
+        self.sync_overlap_max
+    }
+
+    fn start_sync(&mut self, file: &File, token: u64) -> io::Result<()> {
+        debug_assert!(token & OVERLAPPED_SYNC_BIT == 0);
+        debug_assert!(self.syncs_in_flight < self.sync_overlap_max);
+        let fsync = opcode::Fsync::new(types::Fd(file.as_raw_fd()))
+            .flags(types::FsyncFlags::DATASYNC)
+            .build()
+            .user_data(OVERLAPPED_SYNC_BIT | token);
         // SAFETY: an fsync carries no buffer.
         unsafe {
             self.ring
@@ -214,22 +350,51 @@ impl GroupSink for UringSink {
                 .map_err(|_| io::Error::other("log ring full"))?;
         }
         loop {
-            match self.ring.submit_and_wait(1) {
-                Ok(_) => {}
-                Err(e)
-                    if e.raw_os_error() == Some(libc::EINTR)
-                        || e.raw_os_error() == Some(libc::EBUSY) => {}
+            match self.ring.submit() {
+                Ok(_) => break,
+                Err(e) if is_retryable(&e) => {}
                 Err(e) => return Err(e),
             }
-            if let Some(cqe) = self.ring.completion().next() {
-                let res = cqe.result();
-                return if res < 0 {
-                    Err(io::Error::from_raw_os_error(-res))
-                } else {
-                    Ok(())
-                };
-            }
         }
+        self.syncs_in_flight += 1;
+        Ok(())
+    }
+
+    fn wait_syncs(&mut self, timeout: Duration, done: &mut Vec<SyncDone>) -> io::Result<()> {
+        self.reap();
+        if self.syncs_done.is_empty() && self.syncs_in_flight > 0 && !timeout.is_zero() {
+            if !self.waker_polled {
+                if let Some(w) = &self.waker {
+                    let poll =
+                        opcode::PollAdd::new(types::Fd(w.as_fd().as_raw_fd()), libc::POLLIN as u32)
+                            .build()
+                            .user_data(WAKER_TAG);
+                    // SAFETY: a poll carries no buffer; the eventfd lives as
+                    // long as the sink (and so the ring) does.
+                    unsafe {
+                        self.ring
+                            .submission()
+                            .push(&poll)
+                            .map_err(|_| io::Error::other("log ring full"))?;
+                    }
+                    self.waker_polled = true;
+                }
+            }
+            let ts = types::Timespec::from(timeout);
+            let args = types::SubmitArgs::new().timespec(&ts);
+            match self.ring.submitter().submit_with_args(1, &args) {
+                Ok(_) => {}
+                Err(e) if is_retryable(&e) => {}
+                Err(e) => return Err(e),
+            }
+            self.reap();
+        }
+        done.append(&mut self.syncs_done);
+        Ok(())
+    }
+
+    fn sync_waker(&self) -> Option<Waker> {
+        self.waker.clone()
     }
 }
 
@@ -249,7 +414,7 @@ mod tests {
             .open(&path)
             .unwrap();
         for method in [SyncMethod::Fdatasync, SyncMethod::DsyncWrite] {
-            let mut sink = new_sink(backend, method).unwrap();
+            let mut sink = new_sink(backend, method, 1).unwrap();
             sink.write_group(&file, 0, b"hello ", true).unwrap();
             sink.write_group(&file, 6, b"world", false).unwrap();
             sink.write_group(&file, 11, b"!", true).unwrap();
@@ -277,7 +442,7 @@ mod tests {
         let file = File::open(&path).unwrap();
         for backend in [BackendKind::Epoll, BackendKind::Uring] {
             for method in [SyncMethod::Fdatasync, SyncMethod::DsyncWrite] {
-                let mut sink = new_sink(backend, method).unwrap();
+                let mut sink = new_sink(backend, method, 1).unwrap();
                 assert!(sink.write_group(&file, 0, b"data", true).is_err());
             }
         }

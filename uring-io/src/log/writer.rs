@@ -3,6 +3,15 @@
 //! since the last group as one write (+ `fdatasync` under `Always`). While
 //! a group is on its way to disk the next one fills.
 //!
+//! Overlapped syncs (`Always` on a disk that offers them): the writer does
+//! not wait for a group's `fdatasync` before writing the next group and
+//! starting its `fdatasync`, up to [`LogConfig::sync_overlap_max`] in
+//! flight. A sync covers everything written before it started, so the
+//! durable LSN is the LSN of the newest sync whose predecessors all
+//! succeeded too (a failed sync is never stepped over). The writer then
+//! waits on the disk (finished syncs, or the disk's waker that appenders
+//! ring) instead of on the condition variable.
+//!
 //! Bug story (the fsync lesson): when `fsync` fails, the kernel may already
 //! have dropped the dirty pages, and a retry that succeeds proves nothing.
 //! So the first failed write or fsync fails the log for good: appends are
@@ -34,6 +43,8 @@ pub struct LogStats {
     pub fsyncs_total: u64,
     /// Most records written by one group.
     pub group_records_max: u64,
+    /// Most group syncs in flight at once (overlapped syncs; 0 if none).
+    pub syncs_in_flight_max: u64,
     pub fsync_latency_us_total: u64,
 }
 
@@ -48,9 +59,18 @@ struct State {
     sync_requested: bool,
     closing: bool,
     failed: Option<Arc<io::Error>>,
-    /// The writer is waiting for work and needs a notify.
-    writer_idle: bool,
+    /// How the writer is waiting for work, i.e. how to wake it.
+    writer_wait: WriterWait,
     durable_waiters: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WriterWait {
+    /// Not waiting (or about to look again): no wake needed.
+    Busy,
+    Condvar,
+    /// In [`LogDisk::wait_syncs`]: wake through the disk's waker.
+    Disk,
 }
 
 struct Shared {
@@ -61,6 +81,8 @@ struct Shared {
     durable_lsn: AtomicU64,
     wakers: Mutex<Vec<Waker>>,
     stats: Mutex<LogStats>,
+    /// Cuts the writer's [`LogDisk::wait_syncs`] short.
+    disk_waker: Option<Waker>,
 }
 
 impl Shared {
@@ -68,6 +90,21 @@ impl Shared {
         // A panic while holding the lock is a bug elsewhere; the state is
         // still consistent (every update is a single step), so carry on.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the writer if it waits; consumes the guard.
+    fn kick_writer(&self, mut st: MutexGuard<'_, State>) {
+        let wait = std::mem::replace(&mut st.writer_wait, WriterWait::Busy);
+        drop(st);
+        match wait {
+            WriterWait::Busy => {}
+            WriterWait::Condvar => self.writer_cv.notify_one(),
+            WriterWait::Disk => {
+                if let Some(w) = &self.disk_waker {
+                    w.wake();
+                }
+            }
+        }
     }
 
     fn notify_progress(&self) {
@@ -93,8 +130,8 @@ impl GroupCommitLog {
     /// thread. Appends continue at the file's current end, numbered from
     /// `start_lsn`; the caller has cut any torn tail or zero padding.
     pub fn open(cfg: LogConfig, path: &Path, start_lsn: Lsn) -> Result<GroupCommitLog, LogError> {
-        let disk =
-            FsDisk::new(cfg.backend, cfg.sync_method).map_err(|e| LogError::Open(Arc::new(e)))?;
+        let disk = FsDisk::new(cfg.backend, cfg.sync_method, cfg.sync_overlap_max)
+            .map_err(|e| LogError::Open(Arc::new(e)))?;
         Self::open_on(Box::new(disk), cfg, path, start_lsn)
     }
 
@@ -119,7 +156,7 @@ impl GroupCommitLog {
                 sync_requested: false,
                 closing: false,
                 failed: None,
-                writer_idle: false,
+                writer_wait: WriterWait::Busy,
                 durable_waiters: 0,
             }),
             writer_cv: Condvar::new(),
@@ -128,7 +165,13 @@ impl GroupCommitLog {
             durable_lsn: AtomicU64::new(start_lsn.0),
             wakers: Mutex::new(Vec::new()),
             stats: Mutex::new(LogStats::default()),
+            disk_waker: disk.sync_waker(),
         });
+        let sync_overlap_max = if cfg.sync == SyncPolicy::Always {
+            cfg.sync_overlap_max.min(disk.sync_overlap_max()).max(1)
+        } else {
+            1
+        };
         let mut writer = Writer {
             shared: shared.clone(),
             cfg,
@@ -139,6 +182,9 @@ impl GroupCommitLog {
             next_sync_at: Instant::now(),
             trailer: Vec::new(),
             metrics: LogMetrics::new(),
+            sync_overlap_max,
+            syncs: VecDeque::new(),
+            syncs_done: Vec::new(),
         };
         let handle = std::thread::Builder::new()
             .name("log-writer".into())
@@ -165,11 +211,7 @@ impl GroupCommitLog {
         st.records += 1;
         st.appended_lsn += record.len() as u64;
         let lsn = Lsn(st.appended_lsn);
-        let notify = std::mem::replace(&mut st.writer_idle, false);
-        drop(st);
-        if notify {
-            self.shared.writer_cv.notify_one();
-        }
+        self.shared.kick_writer(st);
         Ok(lsn)
     }
 
@@ -213,8 +255,7 @@ impl GroupCommitLog {
         }
         st.sync_requested = true;
         let lsn = Lsn(st.appended_lsn);
-        drop(st);
-        self.shared.writer_cv.notify_one();
+        self.shared.kick_writer(st);
         Ok(lsn)
     }
 
@@ -233,8 +274,7 @@ impl GroupCommitLog {
         let lsn = st.appended_lsn;
         debug_assert!(st.rotations.iter().all(|(l, _)| *l <= lsn));
         st.rotations.push_back((lsn, path));
-        drop(st);
-        self.shared.writer_cv.notify_one();
+        self.shared.kick_writer(st);
         Ok(Lsn(lsn))
     }
 
@@ -275,8 +315,9 @@ impl GroupCommitLog {
     /// preallocated tail and stops the writer. Returns the final durable
     /// LSN. Later appends fail with [`LogError::Closed`].
     pub fn close(&self) -> Result<Lsn, LogError> {
-        self.shared.lock().closing = true;
-        self.shared.writer_cv.notify_one();
+        let mut st = self.shared.lock();
+        st.closing = true;
+        self.shared.kick_writer(st);
         let handle = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(handle) = handle {
             if handle.join().is_err() {
@@ -318,6 +359,20 @@ struct Writer {
     /// Scratch for the group trailer.
     trailer: Vec<u8>,
     metrics: LogMetrics,
+    /// 1 = each group's sync completes before the next group is written.
+    sync_overlap_max: usize,
+    /// Overlapped syncs in start order.
+    syncs: VecDeque<InFlightSync>,
+    /// Scratch for [`LogDisk::wait_syncs`].
+    syncs_done: Vec<super::SyncDone>,
+}
+
+/// An overlapped group sync: durable up to `lsn` once it and every sync
+/// before it succeeded.
+struct InFlightSync {
+    lsn: u64,
+    started: Instant,
+    done: bool,
 }
 
 /// How long a group may wait to fill when no fsync is due per group
@@ -355,8 +410,15 @@ impl Writer {
     /// None once the log has failed and is closing.
     fn take_group(&mut self, buf: &mut Vec<u8>) -> Option<Group> {
         debug_assert!(buf.is_empty());
+        if !self.syncs.is_empty() {
+            // Publish syncs that finished meanwhile (no waiting).
+            if let Err(e) = self.wait_syncs(Duration::ZERO) {
+                self.fail(e);
+            }
+        }
         let mut st = self.shared.lock();
         loop {
+            let mut work = false;
             if st.failed.is_some() {
                 if st.closing {
                     return None;
@@ -365,28 +427,44 @@ impl Writer {
                 let unsynced =
                     self.cfg.sync == SyncPolicy::EverySec && self.written_lsn > self.durable_lsn;
                 let sync_due = unsynced && Instant::now() >= self.next_sync_at;
-                if !st.buf.is_empty()
+                work = !st.buf.is_empty()
                     || !st.rotations.is_empty()
                     || st.sync_requested
                     || st.closing
-                    || sync_due
-                {
+                    || sync_due;
+                // With every overlapped sync slot taken, the group keeps
+                // filling until one frees.
+                if work && self.syncs.len() < self.sync_overlap_max {
                     break;
                 }
+            }
+            if !self.syncs.is_empty() {
+                st.writer_wait = if work {
+                    WriterWait::Busy
+                } else {
+                    WriterWait::Disk
+                };
+                drop(st);
+                if let Err(e) = self.wait_syncs(IDLE_WAIT) {
+                    self.fail(e);
+                }
+                st = self.shared.lock();
+                st.writer_wait = WriterWait::Busy;
+                continue;
             }
             let wait = if self.written_lsn > self.durable_lsn {
                 self.next_sync_at.saturating_duration_since(Instant::now())
             } else {
                 IDLE_WAIT
             };
-            st.writer_idle = true;
+            st.writer_wait = WriterWait::Condvar;
             st = self
                 .shared
                 .writer_cv
                 .wait_timeout(st, wait.max(Duration::from_millis(1)))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
-            st.writer_idle = false;
+            st.writer_wait = WriterWait::Busy;
         }
         if self.cfg.sync != SyncPolicy::Always
             && st.failed.is_none()
@@ -417,6 +495,15 @@ impl Writer {
 
     fn write_group(&mut self, group: Group, buf: &mut Vec<u8>) -> io::Result<()> {
         let records_len = buf.len();
+        // Rotations, explicit syncs and close need everything before them
+        // durable first; plain groups under `Always` overlap their syncs.
+        let overlap = self.sync_overlap_max > 1
+            && group.rotations.is_empty()
+            && !group.sync_requested
+            && !group.closing;
+        if !overlap {
+            self.drain_syncs()?;
+        }
         let mut pos = 0usize;
         for (rotate_lsn, path) in group.rotations {
             debug_assert!(rotate_lsn >= self.written_lsn);
@@ -438,7 +525,10 @@ impl Writer {
             tracing::info!("log switched to {} at LSN {rotate_lsn}", path.display());
         }
         let sync = self.cfg.sync == SyncPolicy::Always || group.sync_requested;
-        if pos == 0 {
+        if pos == 0 && overlap && !buf.is_empty() {
+            self.add_trailer(buf);
+            self.write_overlapped(buf, records_len as u64)?;
+        } else if pos == 0 {
             self.add_trailer(buf);
             self.write_part(buf, records_len as u64, sync)?;
         } else {
@@ -495,6 +585,74 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes a group and starts its sync without waiting for it.
+    fn write_overlapped(&mut self, bytes: &[u8], records_len: u64) -> io::Result<()> {
+        debug_assert!(self.syncs.len() < self.sync_overlap_max);
+        let started = Instant::now();
+        let offset = self.segment.write_offset_bytes();
+        let len = bytes.len() as u64;
+        self.segment
+            .ensure_allocated(self.disk.as_mut(), offset + len)?;
+        self.disk.write(self.segment.id(), offset, bytes, false)?;
+        self.segment.advance(len);
+        self.written_lsn += records_len;
+        // The write has completed, so this sync covers it.
+        self.disk.start_sync(self.segment.id(), self.written_lsn)?;
+        self.syncs.push_back(InFlightSync {
+            lsn: self.written_lsn,
+            started,
+            done: false,
+        });
+        let mut stats = self.shared.stats.lock().unwrap_or_else(|e| e.into_inner());
+        stats.syncs_in_flight_max = stats.syncs_in_flight_max.max(self.syncs.len() as u64);
+        Ok(())
+    }
+
+    /// Collects finished overlapped syncs (waiting up to `timeout` if none
+    /// has finished) and publishes the durable LSN they reach. A failed
+    /// sync is returned as the error; the syncs behind it never count.
+    fn wait_syncs(&mut self, timeout: Duration) -> io::Result<()> {
+        let mut done = std::mem::take(&mut self.syncs_done);
+        let waited = self.disk.wait_syncs(timeout, &mut done);
+        let mut failure = waited.err();
+        for (lsn, result) in done.drain(..) {
+            match result {
+                Ok(()) => {
+                    if let Some(s) = self.syncs.iter_mut().find(|s| s.lsn == lsn) {
+                        s.done = true;
+                    }
+                }
+                Err(e) => failure = failure.or(Some(e)),
+            }
+        }
+        self.syncs_done = done;
+        if let Some(e) = failure {
+            // The durable LSN stays where the last good prefix left it.
+            self.syncs.clear();
+            return Err(e);
+        }
+        let durable_before = self.durable_lsn;
+        while self.syncs.front().is_some_and(|s| s.done) {
+            if let Some(s) = self.syncs.pop_front() {
+                debug_assert!(s.lsn >= self.durable_lsn);
+                self.durable_lsn = s.lsn;
+                self.count_fsync(FsyncKind::Group, s.started);
+            }
+        }
+        if self.durable_lsn > durable_before {
+            self.publish();
+        }
+        Ok(())
+    }
+
+    /// Waits for every overlapped sync.
+    fn drain_syncs(&mut self) -> io::Result<()> {
+        while !self.syncs.is_empty() {
+            self.wait_syncs(IDLE_WAIT)?;
+        }
+        Ok(())
+    }
+
     fn sync_if_due(&mut self) -> io::Result<()> {
         if self.cfg.sync != SyncPolicy::EverySec || self.durable_lsn == self.written_lsn {
             return Ok(());
@@ -511,6 +669,7 @@ impl Writer {
     }
 
     fn finish(&mut self) -> io::Result<()> {
+        self.drain_syncs()?;
         let started = Instant::now();
         self.segment.finish(self.disk.as_mut())?;
         self.metrics
