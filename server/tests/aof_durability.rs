@@ -70,8 +70,13 @@ fn missing(c: &mut redis::Connection, acked: &[Vec<(u64, Instant)>]) -> Vec<(usi
 #[test]
 fn always_never_loses_an_acknowledged_write() {
     let mut rng = rand::thread_rng();
-    for round in 0..3 {
-        let mut server = ringkv_aof(None, &["--appendfsync", "always"]);
+    for round in 0..4 {
+        // Odd rounds overlap group syncs.
+        let overlap = if round % 2 == 1 { "4" } else { "1" };
+        let mut server = ringkv_aof(
+            None,
+            &["--appendfsync", "always", "--aof-fsync-overlap", overlap],
+        );
         let (acked, _) =
             write_until_killed(&mut server, Duration::from_millis(rng.gen_range(300..1200)));
         let total: usize = acked.iter().map(Vec::len).sum();

@@ -17,6 +17,8 @@ fn config(sync: SyncPolicy) -> LogConfig {
         sync,
         segment_prealloc_bytes: 4096,
         sync_interval: Duration::from_millis(20),
+        // Used only where the disk offers overlapped syncs.
+        sync_overlap_max: 4,
         ..LogConfig::default()
     }
 }

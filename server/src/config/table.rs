@@ -276,7 +276,7 @@ pub static DIRECTIVES: &[Directive] = &[
         I,
     )
     .ours(),
-    d("aof-fsync-overlap", int(1, 64), "4", I).ours(),
+    d("aof-fsync-overlap", int(1, 64), "1", I).ours(),
     d("metrics-bind", string(), "127.0.0.1", I).ours(),
     d("metrics-port", int(0, 65535), "9379", I).ours(),
     // General.

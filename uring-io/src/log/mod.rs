@@ -92,8 +92,14 @@ pub struct LogConfig {
 /// second argument. Runs on the writer thread, once per group.
 pub type GroupTrailer = Arc<dyn Fn(&[u8], &mut Vec<u8>) + Send + Sync>;
 
-/// See [`LogConfig::sync_overlap_max`]; measured with `ringkv fsync-bench`.
-pub const SYNC_OVERLAP_DEFAULT: usize = 4;
+/// See [`LogConfig::sync_overlap_max`]. One at a time by default: on the
+/// 2-core VM of BENCHMARKS.md, with the server pinned to one core,
+/// overlapping 2 or 4 syncs made groups 2-3x smaller and each sync slower
+/// (the syncs' CPU work shares the io-thread's core), and SET under
+/// `always` lost 5-40% at pipeline 1 and 16. A server with cores to spare
+/// on a disk that serves flushes in parallel (`fio --numjobs` shows it)
+/// should try 2-4.
+pub const SYNC_OVERLAP_DEFAULT: usize = 1;
 
 impl Default for LogConfig {
     fn default() -> Self {
