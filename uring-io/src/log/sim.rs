@@ -12,7 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::disk::{LogDisk, SegmentId, SyncDone};
 
@@ -41,7 +41,11 @@ struct PendingSync {
     path: PathBuf,
     image: Vec<u8>,
     seq: u64,
+    started: Instant,
 }
+
+/// How long an overlapped sync takes on the simulated disk.
+const SIM_SYNC_LATENCY: Duration = Duration::from_micros(300);
 
 #[derive(Debug, Default)]
 struct SimState {
@@ -112,10 +116,9 @@ impl SimDisk {
         disk
     }
 
-    /// A disk that runs up to `max` syncs at once. They finish (newest
-    /// first, to exercise out-of-order completion) when the writer waits
-    /// for them (not when it only polls); each makes durable what was
-    /// written before it started.
+    /// A disk that runs up to `max` syncs at once. Each takes 300 µs and
+    /// makes durable what was written before it started; those due finish
+    /// together, newest first (out of order), when the writer waits.
     pub fn with_sync_overlap(max: usize) -> SimDisk {
         let disk = SimDisk::new();
         disk.lock().sync_overlap_max = max.max(1);
@@ -258,17 +261,26 @@ impl LogDisk for SimDisk {
             path,
             image,
             seq,
+            started: Instant::now(),
         });
         Ok(())
     }
 
     fn wait_syncs(&mut self, timeout: Duration, done: &mut Vec<SyncDone>) -> io::Result<()> {
-        if timeout.is_zero() {
-            // A poll: syncs take time, so the writer keeps overlapping.
-            return Ok(());
+        let oldest = self.lock().pending_syncs.first().map(|p| p.started);
+        if let Some(started) = oldest {
+            let due = started + SIM_SYNC_LATENCY;
+            std::thread::sleep(due.saturating_duration_since(Instant::now()).min(timeout));
         }
         let mut st = self.lock();
-        while let Some(sync) = st.pending_syncs.pop() {
+        let now = Instant::now();
+        let due = st
+            .pending_syncs
+            .iter()
+            .take_while(|p| p.started + SIM_SYNC_LATENCY <= now)
+            .count();
+        let finished: Vec<PendingSync> = st.pending_syncs.drain(..due).collect();
+        for sync in finished.into_iter().rev() {
             // The fault countdown counts a sync when it finishes.
             let result = st.operate();
             let Some(file) = st.files.get_mut(&sync.path) else {
