@@ -140,10 +140,51 @@ fn snapshots_hold_everything_reported_durable_always() {
 fn snapshots_hold_everything_reported_durable_always_overlapped_syncs() {
     let overlapped = snapshots_hold_everything_reported_durable(
         SyncPolicy::Always,
-        SimDisk::with_sync_overlap(4),
+        SimDisk::with_sync_overlap(4).unwrap(),
     );
-    // Four threads appending without pause keep the writer busy: it must
-    // have started a group's sync before the previous one finished.
+    assert!(overlapped <= 4, "{overlapped}");
+}
+
+/// Appenders that never wait for durability keep the writer busy, so it starts groups'
+/// syncs before earlier ones finish; the durable image still holds the log.
+#[test]
+fn busy_writer_overlaps_syncs() {
+    let disk = SimDisk::with_sync_overlap(4).unwrap();
+    let path = PathBuf::from("/sim/a.aof");
+    let log = Arc::new(
+        GroupCommitLog::open_on(
+            Box::new(disk.clone()),
+            config(SyncPolicy::Always),
+            &path,
+            Lsn(0),
+        )
+        .unwrap(),
+    );
+    let writers: Vec<_> = (0..2)
+        .map(|t| {
+            let log = log.clone();
+            std::thread::spawn(move || {
+                // A steady trickle: all at once would be a single group.
+                (0..2_000)
+                    .map(|i| {
+                        let rec = record(t, i);
+                        let lsn = log.append(&rec).unwrap();
+                        std::thread::sleep(Duration::from_micros(20));
+                        (lsn, rec)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut records = Vec::new();
+    for w in writers {
+        records.extend(w.join().unwrap());
+    }
+    let all = concatenate(records);
+    let end = Lsn(all.len() as u64);
+    assert!(log.wait_durable(end, WAIT).unwrap());
+    assert_image_covers(&disk.durable(&path).unwrap(), &all, end);
+    let overlapped = log.stats().syncs_in_flight_max;
     assert!((2..=4).contains(&overlapped), "{overlapped}");
 }
 
@@ -235,7 +276,7 @@ fn fault_after(ops: u64, rotate_at: Option<usize>, disk: SimDisk) {
 fn every_fault_point_keeps_acknowledged_records() {
     for ops in 0..40 {
         fault_after(ops, None, SimDisk::new());
-        fault_after(ops, None, SimDisk::with_sync_overlap(4));
+        fault_after(ops, None, SimDisk::with_sync_overlap(4).unwrap());
     }
 }
 
@@ -243,7 +284,7 @@ fn every_fault_point_keeps_acknowledged_records() {
 fn every_fault_point_around_a_rotation_keeps_acknowledged_records() {
     for ops in 0..40 {
         fault_after(ops, Some(5), SimDisk::new());
-        fault_after(ops, Some(5), SimDisk::with_sync_overlap(4));
+        fault_after(ops, Some(5), SimDisk::with_sync_overlap(4).unwrap());
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::disk::{LogDisk, SegmentId, SyncDone};
+use crate::net::Waker;
 
 #[derive(Debug, Default, Clone)]
 struct SimFile {
@@ -46,6 +47,8 @@ struct PendingSync {
 
 /// How long an overlapped sync takes on the simulated disk.
 const SIM_SYNC_LATENCY: Duration = Duration::from_micros(300);
+/// How often a waiting writer looks at the simulated disk again.
+const SIM_WAIT_STEP: Duration = Duration::from_micros(20);
 
 #[derive(Debug, Default)]
 struct SimState {
@@ -107,6 +110,8 @@ impl SimState {
 #[derive(Debug, Clone, Default)]
 pub struct SimDisk {
     state: Arc<Mutex<SimState>>,
+    /// With overlapped syncs: ends a writer's wait early.
+    waker: Option<Waker>,
 }
 
 impl SimDisk {
@@ -119,10 +124,11 @@ impl SimDisk {
     /// A disk that runs up to `max` syncs at once. Each takes 300 µs and
     /// makes durable what was written before it started; those due finish
     /// together, newest first (out of order), when the writer waits.
-    pub fn with_sync_overlap(max: usize) -> SimDisk {
-        let disk = SimDisk::new();
+    pub fn with_sync_overlap(max: usize) -> io::Result<SimDisk> {
+        let mut disk = SimDisk::new();
         disk.lock().sync_overlap_max = max.max(1);
-        disk
+        disk.waker = Some(Waker::new()?);
+        Ok(disk)
     }
 
     fn lock(&self) -> MutexGuard<'_, SimState> {
@@ -266,11 +272,24 @@ impl LogDisk for SimDisk {
         Ok(())
     }
 
+    fn sync_waker(&self) -> Option<Waker> {
+        self.waker.clone()
+    }
+
     fn wait_syncs(&mut self, timeout: Duration, done: &mut Vec<SyncDone>) -> io::Result<()> {
-        let oldest = self.lock().pending_syncs.first().map(|p| p.started);
-        if let Some(started) = oldest {
-            let due = started + SIM_SYNC_LATENCY;
-            std::thread::sleep(due.saturating_duration_since(Instant::now()).min(timeout));
+        // Sleep in small steps until the oldest sync is due, the timeout
+        // passes or an appender rings the waker (as the real disk's ring
+        // wait would end).
+        let deadline = Instant::now() + timeout;
+        loop {
+            let oldest = self.lock().pending_syncs.first().map(|p| p.started);
+            let now = Instant::now();
+            let due = oldest.is_none_or(|started| started + SIM_SYNC_LATENCY <= now);
+            let woken = self.waker.as_ref().is_some_and(Waker::drain);
+            if due || now >= deadline || woken {
+                break;
+            }
+            std::thread::sleep(SIM_WAIT_STEP);
         }
         let mut st = self.lock();
         let now = Instant::now();
