@@ -47,6 +47,8 @@ pub enum AofFsyncMode {
     Fdatasync,
     /// Open the segment with `O_DSYNC` so each write is durable on return.
     Odsync,
+    /// `O_DIRECT` + `O_DSYNC` writes of whole blocks.
+    Odirect,
 }
 
 /// `maxmemory-policy`.
@@ -340,6 +342,7 @@ impl Settings {
             aof_segment_max_bytes: r.u64("aof-segment-max-bytes"),
             aof_fsync_mode: match r.enum_name("aof-fsync-mode", AOF_FSYNC_MODES) {
                 "odsync" => AofFsyncMode::Odsync,
+                "odirect" => AofFsyncMode::Odirect,
                 _ => AofFsyncMode::Fdatasync,
             },
             aof_fsync_overlap: r.u32("aof-fsync-overlap"),

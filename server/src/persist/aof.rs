@@ -15,8 +15,9 @@
 //!
 //! `aof-fsync-mode` chooses how an `always` group becomes durable:
 //! `fdatasync` (a write, then `fdatasync`, linked in one io_uring
-//! submission) or `odsync` (one write with `RWF_DSYNC`, i.e. O_DSYNC
-//! semantics for that write). With `fdatasync` on io_uring, up to
+//! submission), `odsync` (one write with `RWF_DSYNC`, i.e. O_DSYNC
+//! semantics for that write) or `odirect` (an `O_DIRECT` + `RWF_DSYNC`
+//! write of the whole blocks the group touches). With `fdatasync` on io_uring, up to
 //! `aof-fsync-overlap` groups' syncs run at once (the writer does not wait
 //! for one group's sync before writing the next). Segments are zero-filled ahead of the writes
 //! in steps of at most 8 MiB so that a group's sync does not have to commit
@@ -282,6 +283,7 @@ fn open_log(shared: &Shared, path: &Path) -> anyhow::Result<Arc<GroupCommitLog>>
         sync_method: match s.aof_fsync_mode {
             AofFsyncMode::Fdatasync => SyncMethod::Fdatasync,
             AofFsyncMode::Odsync => SyncMethod::DsyncWrite,
+            AofFsyncMode::Odirect => SyncMethod::DirectDsyncWrite,
         },
         segment_prealloc_bytes: s.aof_segment_max_bytes.min(PREALLOC_STEP_MAX_BYTES),
         sync_interval: Duration::from_secs(1),

@@ -5,11 +5,11 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
-
 use std::time::Duration;
 
+use super::direct::DirectStage;
 use super::sink::{new_sink, GroupSink};
 use super::SyncMethod;
 use crate::backend::BackendKind;
@@ -78,7 +78,17 @@ const ZERO_CHUNK_BYTES: usize = 1 << 20;
 /// The real filesystem; groups go through io_uring or `pwrite`.
 pub(crate) struct FsDisk {
     sink: Box<dyn GroupSink>,
-    files: Vec<Option<File>>,
+    files: Vec<Option<SegmentFile>>,
+    /// With [`SyncMethod::DirectDsyncWrite`]: synced groups are staged here
+    /// and written through each segment's `O_DIRECT` descriptor.
+    direct: Option<DirectStage>,
+}
+
+struct SegmentFile {
+    file: File,
+    /// The same file opened `O_DIRECT` (direct mode, where the filesystem
+    /// allows it).
+    direct: Option<File>,
 }
 
 impl FsDisk {
@@ -92,14 +102,38 @@ impl FsDisk {
         Ok(FsDisk {
             sink: new_sink(backend, method, sync_overlap_max)?,
             files: Vec::new(),
+            direct: (method == SyncMethod::DirectDsyncWrite).then(DirectStage::default),
         })
     }
 
-    fn file(&self, seg: SegmentId) -> io::Result<&File> {
+    fn segment(&self, seg: SegmentId) -> io::Result<&SegmentFile> {
         self.files
             .get(seg.0 as usize)
             .and_then(Option::as_ref)
             .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))
+    }
+
+    fn file(&self, seg: SegmentId) -> io::Result<&File> {
+        self.segment(seg).map(|s| &s.file)
+    }
+}
+
+/// Opens `path` again with `O_DIRECT`; `None` where the filesystem refuses
+/// it (tmpfs), after saying so once per segment.
+fn open_direct(path: &Path) -> Option<File> {
+    match OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_DIRECT)
+        .open(path)
+    {
+        Ok(f) => Some(f),
+        Err(e) => {
+            tracing::warn!(
+                "{}: O_DIRECT refused ({e}); synced groups use O_DSYNC writes instead",
+                path.display()
+            );
+            None
+        }
     }
 }
 
@@ -124,27 +158,49 @@ impl LogDisk for FsDisk {
                 self.files.len() - 1
             }
         };
-        self.files[index] = Some(file);
+        let direct = if self.direct.is_some() {
+            open_direct(path)
+        } else {
+            None
+        };
+        if let Some(stage) = &mut self.direct {
+            stage.forget_tail();
+        }
+        self.files[index] = Some(SegmentFile { file, direct });
         let id = u32::try_from(index).map_err(|_| io::Error::other("too many segments"))?;
         Ok((SegmentId(id), len))
     }
 
     fn write(&mut self, seg: SegmentId, offset: u64, buf: &[u8], sync: bool) -> io::Result<()> {
-        let file = self
+        let segment = self
             .files
             .get(seg.0 as usize)
             .and_then(Option::as_ref)
             .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))?;
-        self.sink.write_group(file, offset, buf, sync)
+        match (&mut self.direct, &segment.direct) {
+            (Some(stage), Some(direct)) if sync && !buf.is_empty() => {
+                let (at, blocks) = stage.stage(&segment.file, offset, buf)?;
+                self.sink.write_group(direct, at, blocks, true)?;
+                stage.written(offset + buf.len() as u64);
+                Ok(())
+            }
+            (stage, _) => {
+                if let Some(stage) = stage {
+                    // The partial block changes behind the stage's back.
+                    stage.forget_tail();
+                }
+                self.sink.write_group(&segment.file, offset, buf, sync)
+            }
+        }
     }
 
     fn sync_data(&mut self, seg: SegmentId) -> io::Result<()> {
-        let file = self
+        let segment = self
             .files
             .get(seg.0 as usize)
             .and_then(Option::as_ref)
             .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))?;
-        self.sink.sync_data(file)
+        self.sink.sync_data(&segment.file)
     }
 
     fn zero_fill(&mut self, seg: SegmentId, from: u64, to: u64) -> io::Result<()> {
@@ -163,6 +219,9 @@ impl LogDisk for FsDisk {
     }
 
     fn truncate(&mut self, seg: SegmentId, len: u64) -> io::Result<()> {
+        if let Some(stage) = &mut self.direct {
+            stage.forget_tail();
+        }
         let file = self.file(seg)?;
         file.set_len(len)?;
         file.sync_all()
@@ -179,12 +238,12 @@ impl LogDisk for FsDisk {
     }
 
     fn start_sync(&mut self, seg: SegmentId, token: u64) -> io::Result<()> {
-        let file = self
+        let segment = self
             .files
             .get(seg.0 as usize)
             .and_then(Option::as_ref)
             .ok_or_else(|| io::Error::other(format!("segment {} is not open", seg.0)))?;
-        self.sink.start_sync(file, token)
+        self.sink.start_sync(&segment.file, token)
     }
 
     fn wait_syncs(&mut self, timeout: Duration, done: &mut Vec<SyncDone>) -> io::Result<()> {

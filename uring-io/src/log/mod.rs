@@ -4,6 +4,7 @@
 //! It knows nothing of what a record means; the engine appends the AOF's
 //! propagated commands and waits on LSNs.
 
+mod direct;
 mod disk;
 pub mod metrics;
 mod segment;
@@ -56,6 +57,14 @@ pub enum SyncMethod {
     Fdatasync,
     /// One `write` with `RWF_DSYNC` (O_DSYNC semantics for that write only).
     DsyncWrite,
+    /// One `O_DIRECT` write with `RWF_DSYNC` per group, of whole 4 KiB
+    /// blocks (the partial block at the end of the log is written again,
+    /// with the new bytes, by the next group). On a preallocated segment
+    /// this is an overwrite of written blocks: the disk gets one write with
+    /// FUA and no journal commit, and under io_uring it completes from the
+    /// block layer without a worker thread. Falls back to `DsyncWrite` on
+    /// a filesystem that refuses `O_DIRECT`.
+    DirectDsyncWrite,
 }
 
 #[derive(Clone)]

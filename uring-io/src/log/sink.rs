@@ -56,7 +56,10 @@ pub(crate) fn new_sink(
     method: SyncMethod,
     sync_overlap_max: usize,
 ) -> io::Result<Box<dyn GroupSink>> {
-    let dsync_writes = method == SyncMethod::DsyncWrite;
+    let dsync_writes = matches!(
+        method,
+        SyncMethod::DsyncWrite | SyncMethod::DirectDsyncWrite
+    );
     Ok(match backend {
         BackendKind::Uring => Box::new(UringSink::new(dsync_writes, sync_overlap_max)?),
         BackendKind::Epoll => Box::new(PwriteSink { dsync_writes }),
