@@ -34,6 +34,9 @@ pub enum Persistence {
     Off,
     /// `appendonly yes` with this `appendfsync` (always, everysec, no).
     Aof(&'static str),
+    /// [`Persistence::Aof`] plus ringkv-only directives (e.g.
+    /// `--aof-fsync-mode odirect`); redis ignores them.
+    AofTuned(&'static str, &'static [&'static str]),
 }
 
 /// Where the binaries are.
@@ -117,12 +120,15 @@ impl ServerProcess {
         ];
         match persistence {
             Persistence::Off => args.extend(["--appendonly".into(), "no".into()]),
-            Persistence::Aof(fsync) => args.extend([
+            Persistence::Aof(fsync) | Persistence::AofTuned(fsync, _) => args.extend([
                 "--appendonly".into(),
                 "yes".into(),
                 "--appendfsync".into(),
                 fsync.into(),
             ]),
+        }
+        if let (Persistence::AofTuned(_, extra), ServerKind::Ringkv { .. }) = (persistence, kind) {
+            args.extend(extra.iter().map(|s| s.to_string()));
         }
         let mut cmd = Command::new("taskset");
         cmd.arg("-c").arg(cpus);

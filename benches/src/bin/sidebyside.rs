@@ -1041,8 +1041,106 @@ fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
     Ok(vec![
         vs_redis,
         vs_self,
+        always_variants(ctx, &specs)?,
         disk_fsync_table(ctx, ringkv_always_p1)?,
     ])
+}
+
+/// How a group becomes durable under `always`, each way against the
+/// default (`aof-fsync-mode fdatasync`, `aof-fsync-overlap 1`), ringkv
+/// against itself: the measurement behind the defaults.
+fn always_variants(ctx: &Ctx, specs: &[BenchSpec]) -> anyhow::Result<Table> {
+    const VARIANTS: [&[&str]; 3] = [
+        &["--aof-fsync-mode", "odirect"],
+        &["--aof-fsync-mode", "odsync"],
+        &["--aof-fsync-overlap", "2"],
+    ];
+    let mut table = Table::new(
+        "Persistence: ringkv appendfsync always, each way to make a group durable vs the default (fdatasync, one group at a time)",
+        &[
+            "variant",
+            "pipeline",
+            "variant req/s",
+            "default req/s",
+            "ratio variant/default",
+            "variant p50/p99 ms",
+            "default p50/p99 ms",
+            "variant / default mean group (records)",
+            "variant / default mean fsync µs",
+        ],
+    );
+    for spec in specs {
+        table.commands.push(spec.display(&ctx.load_cpus));
+    }
+    let kind = ringkv("uring");
+    let default = Side {
+        kind: kind.clone(),
+        persistence: Persistence::Aof("always"),
+    };
+    for extra in VARIANTS {
+        for spec in specs {
+            let variant = Side {
+                kind: kind.clone(),
+                persistence: Persistence::AofTuned("always", extra),
+            };
+            let mut row = vec![extra.join(" "), spec.pipeline.to_string()];
+            match compare_sides(ctx, &variant, &default, spec) {
+                Ok(results) => {
+                    for (_, sa, sb) in results {
+                        let group = |s: &Series| {
+                            median(
+                                &s.aof
+                                    .iter()
+                                    .filter_map(|d| d.mean_group_records)
+                                    .collect::<Vec<_>>(),
+                            )
+                        };
+                        let fsync_us = |s: &Series| {
+                            median(
+                                &s.aof
+                                    .iter()
+                                    .filter_map(|d| d.fsync_mean_latency_us)
+                                    .collect::<Vec<_>>(),
+                            )
+                        };
+                        row.extend([
+                            median(&sa.rps).map_or("-".into(), thousands),
+                            median(&sb.rps).map_or("-".into(), thousands),
+                            fmt_ratio(median_ratio(&sa.rps, &sb.rps)),
+                            format!(
+                                "{}/{}",
+                                fmt_ms(median(&sa.p50_ms)),
+                                fmt_ms(median(&sa.p99_ms))
+                            ),
+                            format!(
+                                "{}/{}",
+                                fmt_ms(median(&sb.p50_ms)),
+                                fmt_ms(median(&sb.p99_ms))
+                            ),
+                            format!(
+                                "{} / {}",
+                                group(&sa).map_or("-".into(), |g| format!("{g:.1}")),
+                                group(&sb).map_or("-".into(), |g| format!("{g:.1}"))
+                            ),
+                            format!(
+                                "{} / {}",
+                                fsync_us(&sa).map_or("-".into(), thousands),
+                                fsync_us(&sb).map_or("-".into(), thousands)
+                            ),
+                        ]);
+                    }
+                }
+                Err(e) => row.push(format!("not measured: {}", one_line(&format!("{e:#}")))),
+            }
+            row.resize(table.header.len(), "-".into());
+            table.rows.push(row);
+        }
+    }
+    table.note = format!(
+        "{} alternating pairs of fresh ringkv servers (`--appendonly yes --appendfsync always`), one with the variant's directives, one with the defaults. `odirect`: one O_DIRECT+RWF_DSYNC write of the blocks a group touches; `odsync`: one buffered RWF_DSYNC write; overlap 2: a group's fdatasync may start while the previous one runs.",
+        ctx.pairs
+    );
+    Ok(table)
 }
 
 /// The disk's own rate for one writer making 64-byte records durable, from
