@@ -83,6 +83,17 @@ impl BlockRegistry {
         self.take_locked(&mut inner, client_id)
     }
 
+    /// The keys clients wait on in `db`.
+    pub fn keys_in_db(&self, db: usize) -> Vec<Vec<u8>> {
+        let inner = self.inner.lock();
+        inner
+            .by_key
+            .keys()
+            .filter(|(d, _)| *d == db)
+            .map(|(_, k)| k.clone())
+            .collect()
+    }
+
     /// Takes the longest-waiting client blocked on `key` in `db`.
     pub fn take_first_for_key(&self, db: usize, key: &[u8]) -> Option<Waiter> {
         let mut inner = self.inner.lock();

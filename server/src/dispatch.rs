@@ -325,7 +325,8 @@ fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) 
     );
     exec.run_fn(f, args);
     crate::persist::after_write(shared, exec.prop);
-    let ready = std::mem::take(&mut exec.ready_keys);
+    let mut ready = std::mem::take(&mut exec.ready_keys);
+    swapped_db_ready_keys(shared, args, &mut ready);
     if let Some(req) = exec.block.take() {
         // Registered while the slot locks are still held: see blocking.rs.
         shared.blocked.register(Waiter {
@@ -344,6 +345,38 @@ fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) 
     drop(exec);
     if !ready.is_empty() {
         serve_ready_keys(shared, worker, ready.into_iter().collect());
+    }
+}
+
+/// After SWAPDB a, b, every key a client waits on in either database may
+/// now hold data (Redis 7.0 rescans both for ready keys): each is offered
+/// to its waiters, who block again where it still has none.
+pub fn swapped_db_ready_keys(
+    shared: &Shared,
+    args: &[&[u8]],
+    ready: &mut impl Extend<(usize, ByteStr)>,
+) {
+    let [name, a, b] = args else {
+        return;
+    };
+    if shared.blocked.is_empty() || !name.eq_ignore_ascii_case(b"swapdb") {
+        return;
+    }
+    let parse = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<usize>().ok();
+    let (Some(a), Some(b)) = (parse(a), parse(b)) else {
+        return;
+    };
+    if a == b || a >= shared.keyspace.db_count() || b >= shared.keyspace.db_count() {
+        return;
+    }
+    for db in [a, b] {
+        ready.extend(
+            shared
+                .blocked
+                .keys_in_db(db)
+                .into_iter()
+                .map(|k| (db, ByteStr::from_slice(&k))),
+        );
     }
 }
 

@@ -120,3 +120,37 @@ fn a_disconnected_waiter_is_skipped() {
     read_exact_reply(&mut p, b":1\r\n");
     read_exact_reply(&mut w, b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n");
 }
+
+/// SWAPDB serves clients whose key now holds data in their database (as
+/// Redis 7.0 rescans both databases), also from inside MULTI; a waiter
+/// whose key is still missing (or was popped first) stays blocked, and so
+/// do waiters across a FLUSHALL.
+#[test]
+fn swapdb_serves_waiters_whose_key_arrived() {
+    let server = ringkv("uring");
+    let mut waiter = server.connect();
+    let mut other = server.connect();
+    let mut wrong_type = server.connect();
+    waiter.write_all(b"BLPOP k 0\r\n").expect("write");
+    other.write_all(b"BLPOP missing 0\r\n").expect("write");
+    wrong_type.write_all(b"BZPOPMIN k 0\r\n").expect("write");
+    std::thread::sleep(Duration::from_millis(100));
+    let mut c = server.connect();
+    c.write_all(b"SELECT 1\r\nRPUSH k v\r\nFLUSHALL\r\nRPUSH k v\r\nSWAPDB 0 1\r\n")
+        .expect("write");
+    read_exact_reply(&mut c, b"+OK\r\n:1\r\n+OK\r\n:1\r\n+OK\r\n");
+    read_exact_reply(&mut waiter, b"*2\r\n$1\r\nk\r\n$1\r\nv\r\n");
+    nothing_arrives(&mut other, Duration::from_millis(100));
+    nothing_arrives(&mut wrong_type, Duration::from_millis(50));
+    // Inside a transaction, served at EXEC.
+    let mut waiter = server.connect();
+    waiter
+        .write_all(b"SELECT 2\r\nBRPOP j 0\r\n")
+        .expect("write");
+    read_exact_reply(&mut waiter, b"+OK\r\n");
+    std::thread::sleep(Duration::from_millis(100));
+    c.write_all(b"SELECT 3\r\nRPUSH j w\r\nMULTI\r\nSWAPDB 3 2\r\nEXEC\r\n")
+        .expect("write");
+    read_exact_reply(&mut c, b"+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
+    read_exact_reply(&mut waiter, b"*2\r\n$1\r\nj\r\n$1\r\nw\r\n");
+}

@@ -160,6 +160,7 @@ pub fn exec(ctx: &mut CmdCtx<'_>, _args: &[&[u8]]) {
             Exec::Engine(f) => {
                 exec.run_fn(f, &argv);
                 ready.extend(exec.ready_keys.drain(..));
+                crate::dispatch::swapped_db_ready_keys(shared, &argv, &mut ready);
             }
             Exec::Server(f) => {
                 // Server commands write to their own buffer: the transaction's
