@@ -195,6 +195,10 @@ pub fn process_command(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
         reject(ctx, &arity_error(cmd.name));
         return;
     }
+    if let Err(e) = crate::subcommands::check(cmd.name, args) {
+        reject(ctx, &e);
+        return;
+    }
     if !ctx.client.authenticated && !cmd.flags.contains(CommandFlags::NO_AUTH) {
         reject(ctx, "NOAUTH Authentication required.");
         return;

@@ -24,5 +24,6 @@ pub mod persist;
 pub mod resp;
 pub mod shared;
 pub mod slowlog;
+pub mod subcommands;
 pub mod tools;
 pub mod worker;
