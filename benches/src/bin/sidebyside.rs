@@ -306,6 +306,28 @@ struct Series {
     fsyncs_per_sec: Vec<f64>,
 }
 
+impl Series {
+    /// Median over the runs of the mean records per group commit.
+    fn median_group_records(&self) -> Option<f64> {
+        let v: Vec<f64> = self
+            .aof
+            .iter()
+            .filter_map(|d| d.mean_group_records)
+            .collect();
+        median(&v)
+    }
+
+    /// Median over the runs of the mean fsync latency, µs.
+    fn median_fsync_us(&self) -> Option<f64> {
+        let v: Vec<f64> = self
+            .aof
+            .iter()
+            .filter_map(|d| d.fsync_mean_latency_us)
+            .collect();
+        median(&v)
+    }
+}
+
 /// One side of a comparison: a server and its persistence.
 #[derive(Debug, Clone, PartialEq)]
 struct Side {
@@ -395,6 +417,25 @@ fn compare_sides(
     Ok(results)
 }
 
+/// The five cells every comparison row starts with: median req/s of each
+/// side, the median per-pair ratio, and each side's median p50/p99.
+fn rps_and_latency_cells(a: &Series, b: &Series) -> [String; 5] {
+    let latency = |s: &Series| {
+        format!(
+            "{}/{}",
+            fmt_ms(median(&s.p50_ms)),
+            fmt_ms(median(&s.p99_ms))
+        )
+    };
+    [
+        median(&a.rps).map_or("-".into(), thousands),
+        median(&b.rps).map_or("-".into(), thousands),
+        fmt_ratio(median_ratio(&a.rps, &b.rps)),
+        latency(a),
+        latency(b),
+    ]
+}
+
 fn fmt_ms(v: Option<f64>) -> String {
     v.map_or("-".into(), |v| format!("{v:.3}"))
 }
@@ -437,24 +478,10 @@ fn throughput_table(
             }
         };
         for (test, sa, sb) in results {
-            table.rows.push(vec![
-                test,
-                spec.pipeline.to_string(),
-                median(&sa.rps).map_or("-".into(), thousands),
-                median(&sb.rps).map_or("-".into(), thousands),
-                fmt_ratio(median_ratio(&sa.rps, &sb.rps)),
-                format!(
-                    "{}/{}",
-                    fmt_ms(median(&sa.p50_ms)),
-                    fmt_ms(median(&sa.p99_ms))
-                ),
-                format!(
-                    "{}/{}",
-                    fmt_ms(median(&sb.p50_ms)),
-                    fmt_ms(median(&sb.p99_ms))
-                ),
-                fmt_ratio(median_ratio(&sa.p99_ms, &sb.p99_ms)),
-            ]);
+            let mut row = vec![test, spec.pipeline.to_string()];
+            row.extend(rps_and_latency_cells(&sa, &sb));
+            row.push(fmt_ratio(median_ratio(&sa.p99_ms, &sb.p99_ms)));
+            table.rows.push(row);
         }
     }
     table.note = format!(
@@ -935,34 +962,17 @@ fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
                         redis_rps,
                     });
                 }
-                let groups: Vec<f64> = sa.aof.iter().filter_map(|d| d.mean_group_records).collect();
-                let fsync_us: Vec<f64> = sa
-                    .aof
-                    .iter()
-                    .filter_map(|d| d.fsync_mean_latency_us)
-                    .collect();
-                vs_redis.rows.push(vec![
-                    fsync.to_string(),
-                    spec.pipeline.to_string(),
-                    median(&sa.rps).map_or("-".into(), thousands),
-                    median(&sb.rps).map_or("-".into(), thousands),
-                    fmt_ratio(ratio),
-                    format!(
-                        "{}/{}",
-                        fmt_ms(median(&sa.p50_ms)),
-                        fmt_ms(median(&sa.p99_ms))
-                    ),
-                    format!(
-                        "{}/{}",
-                        fmt_ms(median(&sb.p50_ms)),
-                        fmt_ms(median(&sb.p99_ms))
-                    ),
+                let mut row = vec![fsync.to_string(), spec.pipeline.to_string()];
+                row.extend(rps_and_latency_cells(&sa, &sb));
+                row.extend([
                     fmt_ratio(p99_ratio),
                     median(&sa.fsyncs_per_sec).map_or("-".into(), thousands),
-                    median(&groups).map_or("-".into(), |g| format!("{g:.1}")),
-                    median(&fsync_us).map_or("-".into(), thousands),
+                    sa.median_group_records()
+                        .map_or("-".into(), |g| format!("{g:.1}")),
+                    sa.median_fsync_us().map_or("-".into(), thousands),
                     target,
                 ]);
+                vs_redis.rows.push(row);
             }
         }
     }
@@ -1004,23 +1014,10 @@ fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
         Ok(results) => {
             for (_, sa, sb) in results {
                 let ratio = median_ratio(&sa.rps, &sb.rps);
-                vs_self.rows.push(vec![
-                    "1".into(),
-                    median(&sa.rps).map_or("-".into(), thousands),
-                    median(&sb.rps).map_or("-".into(), thousands),
-                    fmt_ratio(ratio),
-                    format!(
-                        "{}/{}",
-                        fmt_ms(median(&sa.p50_ms)),
-                        fmt_ms(median(&sa.p99_ms))
-                    ),
-                    format!(
-                        "{}/{}",
-                        fmt_ms(median(&sb.p50_ms)),
-                        fmt_ms(median(&sb.p99_ms))
-                    ),
-                    ratio.map_or("-".into(), |r| format!("≥ 0.95: {}", met(r >= 0.95))),
-                ]);
+                let mut row = vec!["1".to_string()];
+                row.extend(rps_and_latency_cells(&sa, &sb));
+                row.push(ratio.map_or("-".into(), |r| format!("≥ 0.95: {}", met(r >= 0.95))));
+                vs_self.rows.push(row);
             }
         }
         Err(e) => vs_self.rows.push(vec![
@@ -1087,45 +1084,19 @@ fn always_variants(ctx: &Ctx, specs: &[BenchSpec]) -> anyhow::Result<Table> {
             match compare_sides(ctx, &variant, &default, spec) {
                 Ok(results) => {
                     for (_, sa, sb) in results {
-                        let group = |s: &Series| {
-                            median(
-                                &s.aof
-                                    .iter()
-                                    .filter_map(|d| d.mean_group_records)
-                                    .collect::<Vec<_>>(),
-                            )
-                        };
-                        let fsync_us = |s: &Series| {
-                            median(
-                                &s.aof
-                                    .iter()
-                                    .filter_map(|d| d.fsync_mean_latency_us)
-                                    .collect::<Vec<_>>(),
-                            )
-                        };
+                        row.extend(rps_and_latency_cells(&sa, &sb));
                         row.extend([
-                            median(&sa.rps).map_or("-".into(), thousands),
-                            median(&sb.rps).map_or("-".into(), thousands),
-                            fmt_ratio(median_ratio(&sa.rps, &sb.rps)),
                             format!(
-                                "{}/{}",
-                                fmt_ms(median(&sa.p50_ms)),
-                                fmt_ms(median(&sa.p99_ms))
-                            ),
-                            format!(
-                                "{}/{}",
-                                fmt_ms(median(&sb.p50_ms)),
-                                fmt_ms(median(&sb.p99_ms))
+                                "{} / {}",
+                                sa.median_group_records()
+                                    .map_or("-".into(), |g| format!("{g:.1}")),
+                                sb.median_group_records()
+                                    .map_or("-".into(), |g| format!("{g:.1}"))
                             ),
                             format!(
                                 "{} / {}",
-                                group(&sa).map_or("-".into(), |g| format!("{g:.1}")),
-                                group(&sb).map_or("-".into(), |g| format!("{g:.1}"))
-                            ),
-                            format!(
-                                "{} / {}",
-                                fsync_us(&sa).map_or("-".into(), thousands),
-                                fsync_us(&sb).map_or("-".into(), thousands)
+                                sa.median_fsync_us().map_or("-".into(), thousands),
+                                sb.median_fsync_us().map_or("-".into(), thousands)
                             ),
                         ]);
                     }

@@ -568,13 +568,7 @@ impl Writer {
         debug_assert!(records_len <= bytes.len() as u64);
         let started = Instant::now();
         if !bytes.is_empty() {
-            let offset = self.segment.write_offset_bytes();
-            let len = bytes.len() as u64;
-            self.segment
-                .ensure_allocated(self.disk.as_mut(), offset + len)?;
-            self.disk.write(self.segment.id(), offset, bytes, sync)?;
-            self.segment.advance(len);
-            self.written_lsn += records_len;
+            self.append_to_segment(bytes, records_len, sync)?;
         } else if sync && self.durable_lsn < self.written_lsn {
             self.disk.sync_data(self.segment.id())?;
         }
@@ -585,17 +579,24 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes a group and starts its sync without waiting for it.
-    fn write_overlapped(&mut self, bytes: &[u8], records_len: u64) -> io::Result<()> {
-        debug_assert!(self.syncs.len() < self.sync_overlap_max);
-        let started = Instant::now();
+    /// Writes `bytes` at the segment's end (preallocating ahead as needed);
+    /// `records_len` of them are records (the rest a trailer).
+    fn append_to_segment(&mut self, bytes: &[u8], records_len: u64, sync: bool) -> io::Result<()> {
         let offset = self.segment.write_offset_bytes();
         let len = bytes.len() as u64;
         self.segment
             .ensure_allocated(self.disk.as_mut(), offset + len)?;
-        self.disk.write(self.segment.id(), offset, bytes, false)?;
+        self.disk.write(self.segment.id(), offset, bytes, sync)?;
         self.segment.advance(len);
         self.written_lsn += records_len;
+        Ok(())
+    }
+
+    /// Writes a group and starts its sync without waiting for it.
+    fn write_overlapped(&mut self, bytes: &[u8], records_len: u64) -> io::Result<()> {
+        debug_assert!(self.syncs.len() < self.sync_overlap_max);
+        let started = Instant::now();
+        self.append_to_segment(bytes, records_len, false)?;
         // The write has completed, so this sync covers it.
         self.disk.start_sync(self.segment.id(), self.written_lsn)?;
         self.syncs.push_back(InFlightSync {
