@@ -247,6 +247,7 @@ fn a_keyspace_survives_save_and_load_in_both_modes() {
         let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
         let loaded = Keyspace::new(DBS);
         let opts = LoadOptions {
+            key_delay_us: 0,
             verify_checksum: true,
             drop_expired: true,
             now_ms: ringkv_engine::clock::now_ms(),
@@ -268,6 +269,7 @@ fn load_drops_expired_keys_and_rejects_databases_out_of_range() {
     snapshot::save_blocking(&ks, target(dir.path())).unwrap();
     let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
     let opts = LoadOptions {
+        key_delay_us: 0,
         verify_checksum: true,
         drop_expired: true,
         now_ms: ringkv_engine::clock::now_ms(),

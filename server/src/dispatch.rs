@@ -199,6 +199,10 @@ pub fn process_command(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
         reject(ctx, &e);
         return;
     }
+    if ctx.shared.loading.load(Ordering::Acquire) && !allowed_while_loading(cmd, args) {
+        reject(ctx, LOADING_ERROR);
+        return;
+    }
     if !ctx.client.authenticated && !cmd.flags.contains(CommandFlags::NO_AUTH) {
         reject(ctx, "NOAUTH Authentication required.");
         return;
@@ -221,6 +225,25 @@ pub fn process_command(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
         return;
     }
     call(ctx, idx, cmd, args);
+}
+
+/// Redis's reply to commands that need the dataset while it loads.
+pub const LOADING_ERROR: &str = "LOADING Redis is loading the dataset in memory";
+
+/// Commands flagged `loading` in Redis 7.0 (connection, introspection,
+/// INFO, SHUTDOWN …), less what could act on a half-loaded dataset: DEBUG
+/// beyond SLEEP and HELP (RELOAD would save it), CONFIG SET (turning the
+/// AOF on would rewrite it).
+fn allowed_while_loading(cmd: &Command, args: &[&[u8]]) -> bool {
+    if !cmd.flags.contains(CommandFlags::LOADING) {
+        return false;
+    }
+    let sub = args.get(1).map(|s| s.to_ascii_lowercase());
+    match (cmd.name, sub.as_deref()) {
+        ("debug", Some(b"sleep" | b"help")) => true,
+        ("debug", _) | ("config", Some(b"set")) => false,
+        _ => true,
+    }
 }
 
 fn is_multi_control(name: &str) -> bool {

@@ -1,6 +1,7 @@
 //! Starting and stopping the server: listener, io-threads, signals, timers.
 
 use std::net::TcpListener;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -96,9 +97,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     // Before loading: the AOF's log resolves its metric handles when it
     // opens, and loading progress is worth watching.
     crate::metrics::start(&shared)?;
-    crate::persist::load_at_startup(&shared)?;
-    crate::memory::record_startup();
-    crate::cron::start(&shared)?;
+    // Clients are served while the dataset loads, as by Redis: INFO shows
+    // the progress, commands that need the data get -LOADING.
+    shared.loading.store(true, Ordering::Release);
 
     let listener = Arc::new(listener);
     let mut handles = Vec::with_capacity(threads);
@@ -122,6 +123,14 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             .context("spawning an io-thread")?;
         handles.push(handle);
     }
+    let loaded = crate::persist::load_at_startup(&shared);
+    shared.loading.store(false, Ordering::Release);
+    if let Err(e) = loaded {
+        shared.request_shutdown();
+        return Err(e);
+    }
+    crate::memory::record_startup();
+    crate::cron::start(&shared)?;
     tracing::info!(
         "ringkv {} ready to accept connections on {local} (io backend: {}, io-threads: {threads})",
         env!("CARGO_PKG_VERSION"),

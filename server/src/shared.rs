@@ -67,6 +67,9 @@ pub struct Shared {
     pub wakers: RwLock<Vec<Waker>>,
     pub blocked: BlockRegistry,
     pub shutdown: AtomicBool,
+    /// The dataset is being loaded at startup: clients are served, but
+    /// only commands Redis allows while loading (the others get -LOADING).
+    pub loading: AtomicBool,
     pub started: Instant,
     pub started_unix_ms: u64,
     pub run_id: String,
@@ -105,6 +108,7 @@ impl Shared {
             wakers: RwLock::new(Vec::new()),
             blocked: BlockRegistry::default(),
             shutdown: AtomicBool::new(false),
+            loading: AtomicBool::new(false),
             started: Instant::now(),
             started_unix_ms: ringkv_engine::clock::now_ms(),
             run_id: make_run_id(),

@@ -89,6 +89,40 @@ impl ServerProcess {
         p
     }
 
+    /// Waits until the server answers PING with +PONG rather than
+    /// -LOADING (both Redis and ringkv serve clients while they load their
+    /// dataset). Returns early if the process exits (a test of a refused
+    /// start checks its status).
+    pub fn wait_loaded(&mut self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut() {
+                if matches!(child.try_wait(), Ok(Some(_))) {
+                    return;
+                }
+            }
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                s.set_read_timeout(Some(Duration::from_secs(2))).ok();
+                let mut buf = [0u8; 64];
+                if s.write_all(b"PING\r\n").is_ok() {
+                    if let Ok(n) = s.read(&mut buf) {
+                        // +PONG, or -NOAUTH from a server with requirepass:
+                        // either way the dataset is loaded.
+                        if buf[..n].starts_with(b"+PONG") || buf[..n].starts_with(b"-NOAUTH") {
+                            return;
+                        }
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let log = self.log();
+        panic!(
+            "{} still loading after {timeout:?}; its log:\n{log}",
+            self.name
+        );
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(|c| c.id()).unwrap_or(0)
     }
@@ -222,8 +256,13 @@ pub fn start_redis(extra: &[&str]) -> ServerProcess {
         "no".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    ServerProcess::spawn("redis-server", &program, &args, port, dir)
+    let mut p = ServerProcess::spawn("redis-server", &program, &args, port, dir);
+    p.wait_loaded(LOAD_WAIT);
+    p
 }
+
+/// How long a test server may take to load its dataset at startup.
+const LOAD_WAIT: Duration = Duration::from_secs(60);
 
 /// Starts the ringkv binary at `binary` with `serve` and persistence off
 /// unless `extra` says otherwise.
@@ -254,7 +293,9 @@ pub fn start_ringkv_in(
         "0".into(),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
-    ServerProcess::spawn("ringkv", binary, &args, port, dir)
+    let mut p = ServerProcess::spawn("ringkv", binary, &args, port, dir);
+    p.wait_loaded(LOAD_WAIT);
+    p
 }
 
 /// Starts a helper program (e.g. Prometheus, an exporter) that serves on

@@ -18,6 +18,9 @@ pub struct LoadOptions {
     /// the RDB is an AOF base: the AOF's later commands may refer to them).
     pub drop_expired: bool,
     pub now_ms: u64,
+    /// Redis's hidden `key-load-delay`: µs to sleep after each key, so that
+    /// tests can watch a load in progress. 0 = none.
+    pub key_delay_us: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,6 +106,9 @@ pub fn load_rdb(
                 .db_mut(db)
                 .insert(&item.key, item.entry);
             stats.keys_loaded += 1;
+        }
+        if opts.key_delay_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(opts.key_delay_us));
         }
         if reader.position() >= next_report {
             on_progress(reader.position());

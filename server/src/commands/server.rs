@@ -1,5 +1,6 @@
 //! INFO, CONFIG, TIME, DEBUG, SHUTDOWN, LOLWUT.
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::dispatch::{arity_error, CmdCtx};
@@ -96,7 +97,10 @@ pub fn shutdown(ctx: &mut CmdCtx<'_>, args: &[&[u8]]) {
     }
     // The final save runs in persist::rdb::on_shutdown once the io-threads
     // have stopped; record what this SHUTDOWN asked for.
-    let mode = if save {
+    let mode = if ctx.shared.loading.load(Ordering::Acquire) {
+        // As Redis: never save a dataset that is still loading.
+        crate::persist::rdb::ShutdownSave::NoSave
+    } else if save {
         crate::persist::rdb::ShutdownSave::Save
     } else if nosave {
         crate::persist::rdb::ShutdownSave::NoSave

@@ -374,8 +374,8 @@ pub static DIRECTIVES: &[Directive] = &[
     d("rdb-del-sync-files", Kind::Bool, "no", M),
     d("dir", Kind::Dir, "", PROTECTED).ours(),
     d("rdb-save-incremental-fsync", Kind::Bool, "yes", M).ours(),
-    d("rdb-key-save-delay", int(INT_MIN, INT_MAX), "0", HIDDEN),
-    d("key-load-delay", int(INT_MIN, INT_MAX), "0", HIDDEN),
+    d("rdb-key-save-delay", int(INT_MIN, INT_MAX), "0", HIDDEN).ours(),
+    d("key-load-delay", int(INT_MIN, INT_MAX), "0", HIDDEN).ours(),
     d(
         "loading-process-events-interval-bytes",
         int(1024, INT_MAX),

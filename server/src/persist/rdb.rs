@@ -453,10 +453,17 @@ pub fn load_file(shared: &Shared, path: &Path) -> anyhow::Result<Option<LoadStat
     state.loading.store(true, Ordering::Release);
     state.last_load_keys_loaded.store(0, Ordering::Relaxed);
     state.last_load_keys_expired.store(0, Ordering::Relaxed);
-    let opts = LoadOptions {
-        verify_checksum: shared.config.read().rdbchecksum,
-        drop_expired: true,
-        now_ms: ringkv_engine::clock::now_ms(),
+    let opts = {
+        let s = shared.config.read();
+        LoadOptions {
+            verify_checksum: s.rdbchecksum,
+            drop_expired: true,
+            now_ms: ringkv_engine::clock::now_ms(),
+            key_delay_us: s
+                .get_one("key-load-delay")
+                .and_then(|v| v.parse::<i64>().ok())
+                .map_or(0, |v| v.max(0) as u64),
+        }
     };
     let result = snapshot::load_rdb(&shared.keyspace, data, opts, |pos| {
         if let Some(l) = state.inner.lock().loading_info.as_mut() {
@@ -595,7 +602,10 @@ pub fn info_fields(shared: &Shared, out: &mut String) {
     let fields: [(&str, String); 18] = [
         (
             "loading",
-            u8::from(state.loading.load(Ordering::Acquire)).to_string(),
+            u8::from(
+                state.loading.load(Ordering::Acquire) || shared.loading.load(Ordering::Acquire),
+            )
+            .to_string(),
         ),
         ("async_loading", "0".into()),
         ("current_cow_peak", cow_peak.to_string()),
