@@ -65,7 +65,7 @@ fn text(reply: Vec<u8>) -> String {
 #[test]
 fn clients_are_served_while_the_dataset_loads() {
     let dir = saved_dataset();
-    let mut server = start_slow_load(dir);
+    let server = start_slow_load(dir);
     let mut c = RawConn::new(server.connect());
     // 2,000 keys at 1 ms each: the load runs for about two seconds.
     let info = text(c.call(&["INFO", "persistence"]));
