@@ -208,6 +208,8 @@ impl std::fmt::Debug for SlotCapture {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::keyspace::Keyspace;
+    use crate::value::Value;
 
     #[test]
     fn done_keys_mark_once_per_database_and_count_their_bytes() {
@@ -218,5 +220,104 @@ mod tests {
         assert!(d.contains(0, b"k") && d.contains(3, b"k"));
         assert!(!d.contains(1, b"k") && !d.contains(0, b"other"));
         assert_eq!(d.bytes(), 2 * (1 + DONE_KEY_OVERHEAD_BYTES));
+    }
+
+    fn string(s: &str) -> Entry {
+        Entry::new(Value::string(s.as_bytes()))
+    }
+
+    /// The keys and bytes of everything parked so far.
+    fn drain(sink: &CopySink) -> (u64, Vec<u8>) {
+        let mut keys = 0;
+        let mut bytes = Vec::new();
+        for seg in sink.take_pending() {
+            for run in &seg.runs {
+                keys += run.keys;
+                bytes.extend_from_slice(&run.bytes);
+            }
+            sink.appended(&seg);
+        }
+        (keys, bytes)
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn keyed_changes_copy_a_key_once_before_its_first_change() {
+        let ks = Keyspace::new(2);
+        let progress = Arc::new(Progress::default());
+        let sink = Arc::new(CopySink::new(RdbWriteOptions::default(), progress.clone()));
+        let mut slot = ks.lock_key(b"{t}a");
+        slot.insert(0, b"{t}a", string("at-point-a"));
+        slot.insert(1, b"{t}gone", string("at-point-gone"));
+        let mut timed = string("at-point-timed");
+        timed.expire_at_ms = 10;
+        slot.insert(0, b"{t}timed", timed);
+        slot.insert(0, b"{t}untouched", string("at-point-untouched"));
+        slot.set_capture(Some(SlotCapture::new(sink.clone())));
+        let early = || Progress::get(&progress.early_keys);
+
+        // In place: the copy is taken before the `&mut` exists.
+        slot.get_mut(0, b"{t}a").unwrap().value = Value::string(b"changed");
+        slot.insert(0, b"{t}a", string("changed again"));
+        assert_eq!(early(), 1);
+        // Created after the point: remembered, never copied.
+        slot.insert(0, b"{t}new", string("new"));
+        slot.remove(0, b"{t}new");
+        assert_eq!(early(), 1);
+        // Deleted, expired: copied with their value (and expiry) then.
+        assert!(slot.remove(1, b"{t}gone").is_some());
+        let mut expired = 0;
+        slot.remove_expired(0, 20, |_| expired += 1);
+        assert_eq!((early(), expired), (3, 1));
+        // Nothing changes for a missing key: nothing to copy or remember.
+        assert!(slot.get_mut(0, b"{t}missing").is_none());
+        assert!(!slot.set_expire(0, b"{t}missing", 5));
+        let (keys, bytes) = drain(&sink);
+        assert_eq!(keys, 3);
+        for v in ["at-point-a", "at-point-gone", "at-point-timed"] {
+            assert!(contains(&bytes, v.as_bytes()), "{v} not copied");
+        }
+        assert!(!contains(&bytes, b"changed") && !contains(&bytes, b"new"));
+        assert_eq!(Progress::get(&progress.pending_bytes), 0);
+        assert!(Progress::get(&progress.extra_bytes) > 0, "done keys held");
+
+        // The cursor then encodes only what no change copied.
+        let capture = slot.set_capture(None).unwrap();
+        let mut enc = RdbWriter::new_segment(Vec::new(), RdbWriteOptions::default());
+        let seg = capture.finish(&slot, &mut enc).unwrap();
+        drop(capture);
+        assert_eq!(seg.runs.iter().map(|r| r.keys).sum::<u64>(), 1);
+        assert!(contains(&seg.runs[0].bytes, b"at-point-untouched"));
+        assert_eq!(Progress::get(&progress.extra_bytes), 0);
+        assert_eq!(Progress::get(&progress.early_slots), 0);
+    }
+
+    #[test]
+    fn a_change_naming_no_key_copies_the_rest_of_the_slot_and_ends_the_capture() {
+        let ks = Keyspace::new(2);
+        let progress = Arc::new(Progress::default());
+        let sink = Arc::new(CopySink::new(RdbWriteOptions::default(), progress.clone()));
+        let mut slot = ks.lock_key(b"{t}a");
+        slot.insert(0, b"{t}a", string("at-point-a"));
+        slot.insert(1, b"{t}b", string("at-point-b"));
+        slot.set_capture(Some(SlotCapture::new(sink.clone())));
+        slot.insert(0, b"{t}a", string("changed"));
+        assert_eq!(drain(&sink).0, 1);
+
+        drop(slot.db_mut(1).take());
+        assert_eq!(Progress::get(&progress.early_slots), 1);
+        let (keys, bytes) = drain(&sink);
+        assert_eq!(keys, 1, "only the key no change copied");
+        assert!(contains(&bytes, b"at-point-b") && !contains(&bytes, b"changed"));
+        // Ended: later changes copy nothing, the cursor finds nothing to do.
+        slot.insert(0, b"{t}a", string("again"));
+        slot.swap_dbs(0, 1);
+        assert_eq!(drain(&sink).0, 0);
+        assert!(slot.set_capture(None).is_none());
+        assert_eq!(Progress::get(&progress.extra_bytes), 0);
+        assert!(Progress::get(&progress.extra_bytes_peak) > 0);
     }
 }
