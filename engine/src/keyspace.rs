@@ -266,11 +266,15 @@ impl SlotData {
 
     /// Tells a running forkless snapshot that `key` of `db` is about to
     /// change (it copies the key's entry at the point on its first change).
+    /// With `only_if_present`, a missing key is left alone: the caller
+    /// changes nothing then, and need not be remembered.
     #[inline]
-    fn before_key_write(&mut self, db: usize, key: &[u8]) {
+    fn before_key_write(&mut self, db: usize, key: &[u8], only_if_present: bool) {
         if let Some(capture) = &mut self.capture {
             let now = self.dbs.get(db).and_then(|d| d.get(key));
-            capture.before_key_write(db, key, now);
+            if now.is_some() || !only_if_present {
+                capture.before_key_write(db, key, now);
+            }
         }
     }
 
@@ -285,32 +289,28 @@ impl SlotData {
 
     /// Inserts or replaces `key` in `db`; returns the previous entry.
     pub fn insert(&mut self, db: usize, key: &[u8], entry: Entry) -> Option<Entry> {
-        self.before_key_write(db, key);
+        self.before_key_write(db, key, false);
         self.db_mut_announced(db).insert(key, entry)
     }
 
     pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
-        let d = self.dbs.get(db)?;
-        d.get(key)?;
-        self.before_key_write(db, key);
-        self.dbs[db].remove(key)
+        self.before_key_write(db, key, true);
+        self.dbs.get_mut(db)?.remove(key)
     }
 
     /// The entry of `key` in `db` for changing it in place.
     pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
-        self.dbs.get(db)?.get(key)?;
         // Before the `&mut` exists: the copy must be the value unchanged.
-        self.before_key_write(db, key);
-        self.dbs[db].get_mut(key)
+        self.before_key_write(db, key, true);
+        self.dbs.get_mut(db)?.get_mut(key)
     }
 
     /// Sets or clears the expiry of an existing key; false if it is missing.
     pub fn set_expire(&mut self, db: usize, key: &[u8], expire_at_ms: u64) -> bool {
-        if self.dbs.get(db).and_then(|d| d.get(key)).is_none() {
-            return false;
-        }
-        self.before_key_write(db, key);
-        self.dbs[db].set_expire(key, expire_at_ms)
+        self.before_key_write(db, key, true);
+        self.dbs
+            .get_mut(db)
+            .is_some_and(|d| d.set_expire(key, expire_at_ms))
     }
 
     /// Removes every entry of `db` expired at `now_ms`, handing each removed
@@ -332,7 +332,7 @@ impl SlotData {
                 .map(|(k, _)| ByteStr::from_slice(k))
                 .collect();
             for key in &expired {
-                self.before_key_write(db, key);
+                self.before_key_write(db, key, true);
             }
         }
         self.dbs[db].remove_expired(now_ms, on_expired)
