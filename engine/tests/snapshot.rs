@@ -231,7 +231,8 @@ fn forkless_appends_early_copies_at_the_cursors_next_step() {
     );
     assert!(released > 50, "only {released} keys were copied early");
     assert_eq!(Progress::get(&p.early_slots), 0);
-    // What stays until the cursor passes: the names of the changed keys.
+    // What stays until the cursor passes: the names of the changed keys
+    // (and the state of the slots it has not passed).
     assert!(Progress::get(&p.extra_bytes) > 0);
     let early = Progress::get(&p.early_keys);
     while !handle.is_finished() {

@@ -131,8 +131,8 @@ pub struct Progress {
     pub early_slots: AtomicU64,
     pub early_keys: AtomicU64,
     /// Forkless mode: memory the snapshot holds beyond the dataset (now and
-    /// at most): early copies waiting for the cursor plus the names of keys
-    /// changed ahead of it.
+    /// at most): early copies waiting for the cursor, the names of keys
+    /// changed ahead of it, and the per-slot capture state itself.
     pub extra_bytes: AtomicU64,
     pub extra_bytes_peak: AtomicU64,
     /// Forkless mode: the part of `extra_bytes` that is early copies waiting
