@@ -4,13 +4,18 @@
 //! Every read or write of a key goes through [`ExecCtx`]: it expires keys
 //! lazily, counts hits and misses, marks WATCHing clients dirty, counts
 //! changes for the save rules, and records the command's propagated form so
-//! AOF and snapshot code can see every change in one place.
+//! AOF and snapshot code can see every change in one place. Changes go
+//! through `SlotData`'s keyed methods (`insert`, `remove`, `get_mut`,
+//! `set_expire`), so a running forkless snapshot copies only the key a
+//! command changes; `&mut SlotData` handed out by the escape hatches below
+//! (`slot`, `with_slot`, `for_each_slot`, `with_all_slots`) costs a
+//! whole-slot copy only if the caller takes a `db_mut` or swaps databases.
 
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
 
 use crate::command::{CommandFlags, CommandSpec, EngineFn};
-use crate::keyspace::{DbSlot, Entry, Keyspace, SlotData};
+use crate::keyspace::{Entry, Keyspace, SlotData};
 use crate::reply::ReplyWriter;
 use crate::slot::{key_slot, SlotId};
 use crate::stats::ThreadStats;
@@ -300,11 +305,6 @@ impl<'k> ExecCtx<'k> {
         }
     }
 
-    fn db_slot(&mut self, key: &[u8]) -> &mut DbSlot {
-        let db = self.db;
-        self.slot(key).db_mut(db)
-    }
-
     /// Deletes `key` if its TTL has passed (lazy expiry), propagating a DEL
     /// and waking WATCHers as Redis does. Returns true if it was deleted.
     pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
@@ -318,7 +318,8 @@ impl<'k> ExecCtx<'k> {
         if !expired {
             return false;
         }
-        slot.db_mut(db).remove(key);
+        // A write like any other: a running snapshot copies the key first.
+        slot.remove(db, key);
         slot.touch_watched(db, key);
         ThreadStats::bump(&self.stats.expired_keys, 1);
         self.prop.push(db, &[b"DEL", key]);
@@ -367,7 +368,8 @@ impl<'k> ExecCtx<'k> {
     /// [`ExecCtx::modified`] if it changes the value.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(key);
-        self.db_slot(key).get_mut(key)
+        let db = self.db;
+        self.slot(key).get_mut(db, key)
     }
 
     /// Records that `key` was changed: wakes WATCHers and counts `n` changes.
@@ -388,7 +390,8 @@ impl<'k> ExecCtx<'k> {
         if entry.has_expiry() {
             self.ks.note_volatile();
         }
-        let old = self.db_slot(key).insert(key, entry);
+        let db = self.db;
+        let old = self.slot(key).insert(db, key, entry);
         self.modified(key, 1);
         if wakes {
             self.signal_ready(key);
@@ -399,7 +402,8 @@ impl<'k> ExecCtx<'k> {
     /// Removes `key`; returns the removed entry if it existed (and had not expired).
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         self.expire_if_needed(key);
-        let old = self.db_slot(key).remove(key);
+        let db = self.db;
+        let old = self.slot(key).remove(db, key);
         if old.is_some() {
             self.modified(key, 1);
         }
@@ -411,7 +415,8 @@ impl<'k> ExecCtx<'k> {
         if expire_at_ms != crate::keyspace::NO_EXPIRY {
             self.ks.note_volatile();
         }
-        let done = self.db_slot(key).set_expire(key, expire_at_ms);
+        let db = self.db;
+        let done = self.slot(key).set_expire(db, key, expire_at_ms);
         if done {
             self.modified(key, 1);
         }

@@ -88,25 +88,18 @@ pub fn active_expire_cycle(
             // (nor did that pass find one): nothing can expire.
             break;
         }
-        let mut slot = ks.lock_slot_deferred(SlotId(cursor.next_slot as u16));
-        let mut announced = false;
+        let mut slot = ks.lock_slot(SlotId(cursor.next_slot as u16));
         for db in 0..ks.db_count() {
             let volatile = slot.db(db).map_or(0, |d| d.volatile_len());
             if volatile == 0 {
                 continue;
             }
-            if !announced {
-                // The slot may change: a running forkless snapshot must
-                // serialize it first.
-                ks.before_write(&slot);
-                announced = true;
-            }
             // Keeps the next pass from being skipped while TTLs remain.
             ks.note_volatile();
             stats.volatile_keys_checked += volatile as u64;
             expired.clear();
-            slot.db_mut(db)
-                .remove_expired(now_ms, |k| expired.push(ByteStr::from_slice(k)));
+            // Keyed: a running forkless snapshot copies just these keys.
+            slot.remove_expired(db, now_ms, |k| expired.push(ByteStr::from_slice(k)));
             for key in &expired {
                 slot.touch_watched(db, key);
                 on_expired(db, key);

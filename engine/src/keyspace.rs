@@ -12,11 +12,12 @@ use std::sync::Arc;
 
 use hashbrown::hash_table::Entry as TableEntry;
 use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
-use parking_lot::{Mutex, MutexGuard, RwLock};
+use parking_lot::{Mutex, MutexGuard};
 use smallvec::SmallVec;
 use std::hash::BuildHasher;
 
 use crate::slot::{key_slot, SlotId, SLOT_COUNT};
+use crate::snapshot::capture::SlotCapture;
 use crate::value::{ByteStr, Value};
 
 /// Expiry value meaning "no expiry".
@@ -221,6 +222,11 @@ pub struct SlotData {
     /// Boxed and absent until the first WATCH: 8 bytes instead of a whole
     /// map in each of the 16384 slots, almost none of which is ever watched.
     watched: Option<Box<WatchMap>>,
+    /// Set while a forkless snapshot's cursor has not passed this slot (and
+    /// it was not copied whole): every change is announced to it first —
+    /// by key where the change names one, else as a whole-slot change (any
+    /// `&mut DbSlot` handed out). See `snapshot::capture`.
+    capture: Option<Box<SlotCapture>>,
 }
 
 impl SlotData {
@@ -229,6 +235,7 @@ impl SlotData {
             id,
             dbs: Vec::new(),
             watched: None,
+            capture: None,
         }
     }
 
@@ -240,11 +247,104 @@ impl SlotData {
         self.dbs.get(db)
     }
 
+    /// The whole map of `db`, for changes that do not name their keys
+    /// (loading, FLUSHDB …): a running forkless snapshot copies the rest of
+    /// the slot first. Changes of one key go through the keyed methods
+    /// below, which copy only that key.
     pub fn db_mut(&mut self, db: usize) -> &mut DbSlot {
+        self.before_slot_write();
+        self.db_mut_announced(db)
+    }
+
+    /// `db_mut` for callers that announced their change already.
+    fn db_mut_announced(&mut self, db: usize) -> &mut DbSlot {
         if self.dbs.len() <= db {
             self.grow_dbs(db + 1);
         }
         &mut self.dbs[db]
+    }
+
+    /// Tells a running forkless snapshot that `key` of `db` is about to
+    /// change (it copies the key's entry at the point on its first change).
+    /// With `only_if_present`, a missing key is left alone: the caller
+    /// changes nothing then, and need not be remembered.
+    #[inline]
+    fn before_key_write(&mut self, db: usize, key: &[u8], only_if_present: bool) {
+        if let Some(capture) = &mut self.capture {
+            let now = self.dbs.get(db).and_then(|d| d.get(key));
+            if now.is_some() || !only_if_present {
+                capture.before_key_write(db, key, now);
+            }
+        }
+    }
+
+    /// Tells a running forkless snapshot that the slot is about to change
+    /// in ways no key names: it copies every key not copied yet.
+    #[inline]
+    fn before_slot_write(&mut self) {
+        if let Some(capture) = self.capture.take() {
+            capture.capture_rest(self);
+        }
+    }
+
+    /// Inserts or replaces `key` in `db`; returns the previous entry.
+    pub fn insert(&mut self, db: usize, key: &[u8], entry: Entry) -> Option<Entry> {
+        self.before_key_write(db, key, false);
+        self.db_mut_announced(db).insert(key, entry)
+    }
+
+    pub fn remove(&mut self, db: usize, key: &[u8]) -> Option<Entry> {
+        self.before_key_write(db, key, true);
+        self.dbs.get_mut(db)?.remove(key)
+    }
+
+    /// The entry of `key` in `db` for changing it in place.
+    pub fn get_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut Entry> {
+        // Before the `&mut` exists: the copy must be the value unchanged.
+        self.before_key_write(db, key, true);
+        self.dbs.get_mut(db)?.get_mut(key)
+    }
+
+    /// Sets or clears the expiry of an existing key; false if it is missing.
+    pub fn set_expire(&mut self, db: usize, key: &[u8], expire_at_ms: u64) -> bool {
+        self.before_key_write(db, key, true);
+        self.dbs
+            .get_mut(db)
+            .is_some_and(|d| d.set_expire(key, expire_at_ms))
+    }
+
+    /// Removes every entry of `db` expired at `now_ms`, handing each removed
+    /// key to `on_expired`; returns how many were removed.
+    pub fn remove_expired(
+        &mut self,
+        db: usize,
+        now_ms: u64,
+        on_expired: impl FnMut(&[u8]),
+    ) -> usize {
+        let Some(d) = self.dbs.get(db) else {
+            return 0;
+        };
+        if self.capture.is_some() && d.volatile_len() > 0 {
+            // Rare (a snapshot runs): name each key before it goes.
+            let expired: Vec<ByteStr> = d
+                .iter()
+                .filter(|(_, e)| e.is_expired(now_ms))
+                .map(|(k, _)| ByteStr::from_slice(k))
+                .collect();
+            for key in &expired {
+                self.before_key_write(db, key, true);
+            }
+        }
+        self.dbs[db].remove_expired(now_ms, on_expired)
+    }
+
+    /// Starts (or with `None` ends) a forkless snapshot's capture of this
+    /// slot; returns the one it replaces.
+    pub(crate) fn set_capture(
+        &mut self,
+        capture: Option<Box<SlotCapture>>,
+    ) -> Option<Box<SlotCapture>> {
+        std::mem::replace(&mut self.capture, capture)
     }
 
     /// Grows the per-database table list to exactly `len`. Exactly: a
@@ -260,7 +360,9 @@ impl SlotData {
         self.dbs.iter().enumerate().filter(|(_, d)| !d.is_empty())
     }
 
+    /// SWAPDB's part in this slot (a whole-slot change for a snapshot).
     pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        self.before_slot_write();
         let needed = a.max(b) + 1;
         if self.dbs.len() < needed {
             self.grow_dbs(needed);
@@ -327,21 +429,10 @@ impl SlotData {
     }
 }
 
-/// Sees every slot right after it is locked and before the locker can
-/// change it. The forkless snapshot uses it to serialize a slot its cursor
-/// has not reached yet before a writer changes it (serialize-before-write).
-pub trait SlotObserver: Send + Sync {
-    fn before_access(&self, slot: &SlotData);
-}
-
 /// The whole dataset.
 pub struct Keyspace {
     slots: Box<[Mutex<SlotData>]>,
     db_count: usize,
-    /// Snapshot hook: `observing` is the one atomic load every lock pays
-    /// when no snapshot runs; `observer` is read only when it is set.
-    observing: AtomicBool,
-    observer: RwLock<Option<Arc<dyn SlotObserver>>>,
     /// Held by the one snapshot (forkless or fork) that may run at a time.
     snapshot_claimed: AtomicBool,
     /// "Some key may carry a TTL": set by every path that gives a key an
@@ -361,8 +452,6 @@ impl Keyspace {
         Keyspace {
             slots,
             db_count,
-            observing: AtomicBool::new(false),
-            observer: RwLock::new(None),
             snapshot_claimed: AtomicBool::new(false),
             volatile_hint: AtomicBool::new(true),
         }
@@ -391,61 +480,15 @@ impl Keyspace {
         self.db_count
     }
 
+    /// Locking costs nothing extra while a snapshot runs: only changes pay
+    /// (see `SlotData::capture`), reads never do.
     pub fn lock_slot(&self, slot: SlotId) -> MutexGuard<'_, SlotData> {
         self.lock_index(slot.index())
     }
 
-    /// Every lock goes through here so the snapshot observer sees the slot
-    /// before anyone can change it.
     #[inline]
-    fn lock_index(&self, i: usize) -> MutexGuard<'_, SlotData> {
-        let guard = self.slots[i].lock();
-        if self.observing.load(Ordering::Acquire) {
-            self.notify_observer(&guard);
-        }
-        guard
-    }
-
-    #[cold]
-    fn notify_observer(&self, slot: &SlotData) {
-        if let Some(o) = self.observer.read().as_ref() {
-            o.before_access(slot);
-        }
-    }
-
-    /// Locks a slot for a visit that usually only looks (the active expiry
-    /// cycle): the snapshot observer is told only if the visitor then calls
-    /// [`Keyspace::before_write`], so an idle pass over the slots does not
-    /// make a forkless snapshot encode them early.
-    pub fn lock_slot_deferred(&self, slot: SlotId) -> MutexGuard<'_, SlotData> {
-        self.slots[slot.index()].lock()
-    }
-
-    /// Tells the snapshot observer that a slot locked with
-    /// [`Keyspace::lock_slot_deferred`] is about to change.
-    pub fn before_write(&self, slot: &SlotData) {
-        if self.observing.load(Ordering::Acquire) {
-            self.notify_observer(slot);
-        }
-    }
-
-    /// Locks a slot without telling the observer (the snapshot's own cursor).
-    pub(crate) fn lock_slot_unobserved(&self, i: usize) -> MutexGuard<'_, SlotData> {
+    pub(crate) fn lock_index(&self, i: usize) -> MutexGuard<'_, SlotData> {
         self.slots[i].lock()
-    }
-
-    /// Locks every slot in order without telling the observer (establishing
-    /// a snapshot point).
-    pub(crate) fn lock_all_unobserved(&self) -> Vec<MutexGuard<'_, SlotData>> {
-        self.slots.iter().map(|s| s.lock()).collect()
-    }
-
-    /// Installs (or with `None` removes) the snapshot observer. Installing
-    /// must happen with every slot locked, so no locker can miss it.
-    pub(crate) fn set_observer(&self, observer: Option<Arc<dyn SlotObserver>>) {
-        let on = observer.is_some();
-        *self.observer.write() = observer;
-        self.observing.store(on, Ordering::Release);
     }
 
     /// Claims the right to run a snapshot; false if one is running.
@@ -480,10 +523,7 @@ impl Keyspace {
         }
     }
 
-    /// Visits the slots one at a time for reading only. The snapshot
-    /// observer is not told: nothing can change through `&SlotData`, and
-    /// telling it would make every INFO/DBSIZE during a forkless BGSAVE
-    /// encode the whole keyspace ahead of the cursor.
+    /// Visits the slots one at a time for reading only.
     pub fn for_each_slot_read(&self, mut f: impl FnMut(&SlotData)) {
         for s in self.slots.iter() {
             f(&s.lock());
@@ -563,7 +603,8 @@ mod tests {
     #[test]
     fn idle_slots_stay_small() {
         // 16384 of them exist from startup, most never watched.
-        assert!(std::mem::size_of::<SlotData>() <= 40);
+        // 48: the snapshot capture pointer joined the id, the maps and the watches.
+        assert!(std::mem::size_of::<SlotData>() <= 48);
         let mut s = SlotData::new(SlotId(0));
         let flag = WatchFlag::default();
         s.watch(0, b"k", &flag);

@@ -36,7 +36,7 @@ fn target(dir: &std::path::Path) -> SnapshotTarget {
 }
 
 fn put(ks: &Keyspace, db: usize, key: &[u8], value: Value) {
-    ks.lock_key(key).db_mut(db).insert(key, Entry::new(value));
+    ks.lock_key(key).insert(db, key, Entry::new(value));
 }
 
 fn populate(ks: &Keyspace, keys: usize) {
@@ -76,9 +76,10 @@ fn dataset_of_file(path: &std::path::Path) -> Dataset {
     out
 }
 
-/// Writers overwrite, create and delete keys in every database while a
-/// snapshot runs; returns what the snapshot recorded at its point and the
-/// progress figures.
+/// Writers overwrite, create, delete, change in place and set expiries of
+/// keys in every database while a snapshot runs (and now and then change a
+/// slot through its whole map, as loading or FLUSHDB would); returns what
+/// the snapshot recorded at its point and the progress figures.
 fn snapshot_under_writes(mode: SnapshotMode) -> (Dataset, Dataset, Arc<Progress>) {
     let ks = Arc::new(Keyspace::new(DBS));
     populate(&ks, 60_000);
@@ -94,17 +95,22 @@ fn snapshot_under_writes(mode: SnapshotMode) -> (Dataset, Dataset, Arc<Progress>
                     let i = (n * 7919 + t * 31) % 80_000;
                     let key = format!("key:{i}");
                     let db = (i as usize) % DBS;
+                    let key = key.as_bytes();
                     if n.is_multiple_of(5) {
-                        ks.lock_key(key.as_bytes())
+                        ks.lock_key(key).remove(db, key);
+                    } else if n % 5 == 1 {
+                        if let Some(e) = ks.lock_key(key).get_mut(db, key) {
+                            e.value = Value::string(format!("in-place-{t}-{n}").as_bytes());
+                        }
+                    } else if n % 5 == 2 {
+                        ks.lock_key(key).set_expire(db, key, 4_000_000_000_000 + n);
+                    } else if n.is_multiple_of(997) {
+                        // A change that names no key: the rest of the slot is copied.
+                        ks.lock_key(key)
                             .db_mut(db)
-                            .remove(key.as_bytes());
+                            .insert(key, Entry::new(Value::string(b"whole")));
                     } else {
-                        put(
-                            &ks,
-                            db,
-                            key.as_bytes(),
-                            Value::string(format!("w{t}-{n}").as_bytes()),
-                        );
+                        put(&ks, db, key, Value::string(format!("w{t}-{n}").as_bytes()));
                     }
                     n += 1;
                 }
@@ -131,6 +137,7 @@ fn snapshot_under_writes(mode: SnapshotMode) -> (Dataset, Dataset, Arc<Progress>
     let keys_total = Progress::get(&handle.progress().keys_total);
     let fork_usec = Progress::get(&handle.progress().fork_usec);
     let early = Progress::get(&handle.progress().early_slots);
+    let early_keys = Progress::get(&handle.progress().early_keys);
     let peak = Progress::get(&handle.progress().extra_bytes_peak);
     let outcome = {
         // Keep writing while the file is written, then stop.
@@ -152,6 +159,7 @@ fn snapshot_under_writes(mode: SnapshotMode) -> (Dataset, Dataset, Arc<Progress>
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
     let p = Progress::default();
     p.early_slots.store(early, Ordering::Relaxed);
+    p.early_keys.store(early_keys, Ordering::Relaxed);
     p.extra_bytes_peak.store(peak, Ordering::Relaxed);
     p.fork_usec.store(fork_usec, Ordering::Relaxed);
     (expected, got, Arc::new(p))
@@ -166,21 +174,22 @@ fn forkless_snapshot_is_the_dataset_at_the_snapshot_point() {
         "snapshot differs from the dataset at its point"
     );
     eprintln!(
-        "forkless: {} keys, {} slots serialized early, {} extra bytes at peak",
+        "forkless: {} keys, {} keys and {} slots copied early, {} extra bytes at peak",
         expected.len(),
+        Progress::get(&progress.early_keys),
         Progress::get(&progress.early_slots),
         Progress::get(&progress.extra_bytes_peak)
     );
 }
 
-/// A slot a writer encodes ahead of the cursor goes into the file at the
-/// cursor's next step, not when the cursor reaches its number: with random
-/// writes most slots ahead get encoded early, and holding them would keep a
-/// large part of the data set twice in memory. The slow cursor
-/// (`key_save_delay_us`) is still near the start while every early slot
-/// must be released within a few of its steps.
+/// A key a writer copies ahead of the cursor goes into the file at the
+/// cursor's next step, not when the cursor reaches its slot: with random
+/// writes most keys changed are ahead of it, and holding their copies would
+/// keep them twice in memory. The slow cursor (`key_save_delay_us`) is still
+/// near the start while every copy must be released within a few of its
+/// steps. Only a key's first change copies it; a new key is not copied.
 #[test]
-fn forkless_appends_early_slots_at_the_cursors_next_step() {
+fn forkless_appends_early_copies_at_the_cursors_next_step() {
     let ks = Arc::new(Keyspace::new(DBS));
     populate(&ks, 20_000);
     let dir = tempfile::tempdir().unwrap();
@@ -193,16 +202,24 @@ fn forkless_appends_early_slots_at_the_cursors_next_step() {
     // Keys spread over the slots; most are ahead of the cursor.
     for i in (0..20_000).step_by(97).take(100) {
         let key = format!("key:{i}");
-        let before = Progress::get(&p.early_slots);
+        let before = Progress::get(&p.early_keys);
         put(&ks, i % DBS, key.as_bytes(), Value::string(b"changed"));
-        if Progress::get(&p.early_slots) == before {
+        if Progress::get(&p.early_keys) == before {
             continue; // the cursor had been there already
         }
+        put(&ks, i % DBS, key.as_bytes(), Value::string(b"again"));
+        put(
+            &ks,
+            i % DBS,
+            format!("new:{i}").as_bytes(),
+            Value::string(b"new"),
+        );
+        assert_eq!(Progress::get(&p.early_keys), before + 1);
         let deadline = std::time::Instant::now() + Duration::from_secs(2);
-        while Progress::get(&p.extra_bytes) > 0 {
+        while Progress::get(&p.pending_bytes) > 0 {
             assert!(
                 std::time::Instant::now() < deadline,
-                "an early slot still waits for the cursor after 2 s"
+                "an early copy still waits for the cursor after 2 s"
             );
             std::thread::sleep(Duration::from_micros(200));
         }
@@ -212,8 +229,16 @@ fn forkless_appends_early_slots_at_the_cursors_next_step() {
         Progress::get(&p.keys_processed) < 15_000,
         "the cursor should still be far from done"
     );
-    assert!(released > 50, "only {released} slots were encoded early");
-    let early = Progress::get(&p.early_slots);
+    assert!(released > 50, "only {released} keys were copied early");
+    assert_eq!(Progress::get(&p.early_slots), 0);
+    // What stays until the cursor passes: the names of the changed keys
+    // (and the state of the slots it has not passed).
+    assert!(Progress::get(&p.extra_bytes) > 0);
+    let early = Progress::get(&p.early_keys);
+    while !handle.is_finished() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(Progress::get(&p.extra_bytes), 0);
     handle.wait().unwrap();
     assert!(early >= released);
     // The file is still the data set at the point.
@@ -298,4 +323,21 @@ fn a_failed_snapshot_reports_the_error_and_releases_the_keyspace() {
         assert!(r.is_err(), "{mode:?}");
         assert!(!ks.snapshot_running());
     }
+    // Neither a failed nor an aborted forkless snapshot leaves anything in
+    // the slots: the next one starts clean.
+    let mut slow = target(dir.path());
+    slow.key_save_delay_us = 200_000;
+    let handle = snapshot::start(&ks, SnapshotMode::Forkless, slow, |_| {}).unwrap();
+    // The key the cursor reaches last.
+    let last = (0..10)
+        .max_by_key(|i| ringkv_engine::slot::key_slot(format!("key:{i}").as_bytes()))
+        .unwrap();
+    let key = format!("key:{last}");
+    put(&ks, last % DBS, key.as_bytes(), Value::string(b"during"));
+    assert_eq!(Progress::get(&handle.progress().early_keys), 1);
+    handle.abort();
+    assert!(!ks.snapshot_running());
+    let expected = dataset_of(&ks);
+    snapshot::save_blocking(&ks, target(dir.path())).unwrap();
+    assert!(expected == dataset_of_file(&dir.path().join("dump.rdb")));
 }

@@ -572,9 +572,10 @@ fn snapshot_under_writes(mode: &str) {
         t.join().unwrap();
     }
     assert_eq!(c.info_field("persistence", "rdb_last_bgsave_status"), "ok");
-    let early = c.info_field("persistence", "forkless_early_slots");
+    let early = c.info_field("persistence", "forkless_early_keys");
+    let early_slots = c.info_field("persistence", "forkless_early_slots");
     let peak = c.info_field("persistence", "forkless_extra_bytes_peak");
-    eprintln!("{mode}: early slots {early}, extra bytes peak {peak}");
+    eprintln!("{mode}: early keys {early}, early slots {early_slots}, extra bytes peak {peak}");
     if mode == "fork" {
         assert!(
             c.info_field("stats", "latest_fork_usec")
@@ -594,6 +595,8 @@ fn snapshot_under_writes(mode: &str) {
             early.parse::<u64>().unwrap() > 0,
             "no writer ever got ahead of the cursor"
         );
+        // SET names its key: no slot is copied whole.
+        assert_eq!(early_slots, "0");
     }
 
     let data = std::fs::read(server.dir.path().join("dump.rdb")).unwrap();
@@ -667,14 +670,15 @@ fn info_persistence_fields_match_redis() {
     for extra in [
         "snapshot_mode",
         "forkless_early_slots",
+        "forkless_early_keys",
         "forkless_extra_bytes_peak",
     ] {
         assert!(ours.iter().any(|n| n == extra), "{extra} missing: {ours:?}");
     }
 }
 
-/// Whole-keyspace reads (INFO keyspace) during a forkless BGSAVE must not
-/// push slots ahead of the cursor: only writers should pay.
+/// Reads (INFO keyspace over every slot, GET, EXISTS, TTL) during a
+/// forkless BGSAVE copy nothing ahead of the cursor: only writers pay.
 #[test]
 fn reads_during_a_forkless_bgsave_do_not_serialize_slots_early() {
     let server = start_ringkv(ringkv_bin(), &["--rdb-key-save-delay", "200"]);
@@ -687,11 +691,17 @@ fn reads_during_a_forkless_bgsave_do_not_serialize_slots_early() {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     assert_eq!(c.text(&refs), "+OK");
     assert_eq!(c.text(&["BGSAVE"]), "+Background saving started");
-    for _ in 0..5 {
+    for i in 0..5 {
         assert!(c.text(&["INFO", "keyspace"]).contains("db0:keys=3000"));
+        for k in (i..3000).step_by(50) {
+            assert_eq!(c.text(&["GET", &format!("k{k}")]), format!("{k}"));
+            assert_eq!(c.text(&["EXISTS", &format!("k{k}")]), ":1");
+            assert_eq!(c.text(&["TTL", &format!("k{k}")]), ":-1");
+        }
         assert_eq!(c.info_field("persistence", "rdb_bgsave_in_progress"), "1");
     }
     c.wait_bgsave_done();
     assert_eq!(c.info_field("persistence", "forkless_early_slots"), "0");
+    assert_eq!(c.info_field("persistence", "forkless_early_keys"), "0");
     assert_eq!(c.info_field("persistence", "rdb_last_bgsave_status"), "ok");
 }

@@ -284,9 +284,10 @@ fn own_figures(run: &SnapshotRun) -> String {
     let f = &run.info;
     match run.who {
         Snapshotter::RingkvForkless => format!(
-            "forkless_extra_bytes_peak {} MiB, forkless_early_slots {}",
+            "forkless_extra_bytes_peak {} MiB, forkless_early_slots {}, forkless_early_keys {}",
             info_u64(f, "forkless_extra_bytes_peak").map_or("-".into(), |b| mib(b as f64)),
             info_u64(f, "forkless_early_slots").map_or("-".into(), |n| n.to_string()),
+            info_u64(f, "forkless_early_keys").map_or("-".into(), |n| n.to_string()),
         ),
         _ => format!(
             "rdb_last_cow_size {} MiB, latest_fork_usec {}",

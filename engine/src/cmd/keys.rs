@@ -327,7 +327,7 @@ fn scan(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
             let before = expired.len();
             scan_slot(slot, db, now, &mut keys, &mut expired);
             for k in &expired[before..] {
-                slot.db_mut(db).remove(k);
+                slot.remove(db, k);
                 slot.touch_watched(db, k);
             }
         });
@@ -448,7 +448,7 @@ fn rename_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], nx: bool) {
     }
     let db = ctx.db;
     let slot = ctx.slot(dst);
-    slot.db_mut(db).insert(dst, entry);
+    slot.insert(db, dst, entry);
     slot.touch_watched(db, dst);
     if nx {
         ctx.out.int(1);
@@ -560,7 +560,7 @@ fn move_(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
         ctx.ready_keys.push((dst_db, ByteStr::from_slice(key)));
     }
     let slot = ctx.slot(key);
-    slot.db_mut(dst_db).insert(key, entry);
+    slot.insert(dst_db, key, entry);
     slot.touch_watched(dst_db, key);
     ctx.out.int(1);
 }

@@ -46,7 +46,7 @@ pub(super) fn start(
 ) -> Result<SnapshotHandle, SnapshotError> {
     let progress = Arc::new(Progress::default());
     let started = Instant::now();
-    let guards = ks.lock_all_unobserved();
+    let guards = ks.lock_all();
     let totals = db_totals(&guards, ks.db_count());
     progress
         .keys_total

@@ -1,91 +1,74 @@
-//! The forkless snapshot: a slot cursor plus serialize-before-write.
+//! The forkless snapshot: a slot cursor plus per-key copy-before-write.
 //!
-//! Invariant: a slot's contents at the snapshot point are encoded exactly
-//! once, by whoever locks it first after the point — the cursor, or a
-//! thread about to use it (the keyspace calls [`SlotObserver::before_access`]
-//! right after every lock). `taken[slot]` records that it happened; it is
-//! only read and written with the slot's lock held, so the two can never
-//! both encode a slot, and no change can slip in before the encoding.
+//! Invariant: every key's entry at the snapshot point is encoded exactly
+//! once — by a writer just before that key's first change since the point,
+//! or by whoever encodes the rest of its slot: the cursor when it gets
+//! there, or a writer about to change the slot in a way that names no key.
+//! Keys created after the point are never encoded. A slot ahead of the
+//! cursor carries a `SlotCapture` (in `SlotData`, so it is only read and
+//! written with the slot's lock held) holding the keys changed since the
+//! point; `SlotData` announces every change to it before making it (by key,
+//! or as a whole-slot change for any `&mut DbSlot` it hands out). The
+//! capture is removed when the rest of the slot is encoded, so nothing is
+//! encoded twice and no change can slip in before its key's copy.
+//!
+//! Reads pay nothing, and a write pays for one key (its old entry, ~1 KB),
+//! never a whole slot, so writers never do the cursor's work for it.
 //!
 //! Memory: the order of keys in an RDB file is free (and a database may be
-//! selected again), so a slot encoded ahead of the cursor is appended to the
-//! file the next time the cursor looks — before its next slot — rather than
-//! held until the cursor reaches its number. Under random writes most slots
-//! ahead of the cursor get encoded early; holding them until their turn
-//! would keep a large part of the data set twice in memory.
+//! selected again), so copies taken ahead of the cursor are appended to the
+//! file at the cursor's next step rather than held until it reaches their
+//! slot. What stays is the names of the keys changed ahead of the cursor,
+//! until it passes their slot.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::MutexGuard;
 
-use super::segment::{encode_slot, encode_slot_on_this_thread, SlotSegment};
+use super::capture::{CopySink, SlotCapture};
+use super::segment::SlotSegment;
 use super::{
     db_totals, temp_name, Completion, Progress, SnapshotError, SnapshotHandle, SnapshotMode,
     SnapshotOutcome, SnapshotTarget,
 };
-use crate::keyspace::{Keyspace, SlotData, SlotObserver};
-use crate::rdb::encoder::{RdbWriteOptions, RdbWriter};
+use crate::keyspace::{Keyspace, SlotData};
+use crate::rdb::encoder::RdbWriter;
 use crate::rdb::file::save_atomically;
 use crate::slot::SLOT_COUNT;
 
-struct Observer {
-    opts: RdbWriteOptions,
-    /// Per slot: already encoded (by a writer or the cursor).
-    taken: Box<[AtomicBool]>,
-    /// Slots encoded ahead of the cursor, waiting for it to append them.
-    early: Mutex<Vec<SlotSegment>>,
-    /// An early encoding failed (cannot happen writing to memory, but if it
-    /// did the file would be wrong, so the snapshot fails).
-    failed: AtomicBool,
-    progress: Arc<Progress>,
-}
-
-impl SlotObserver for Observer {
-    fn before_access(&self, slot: &SlotData) {
-        let i = slot.id().index();
-        // Relaxed: the slot's mutex orders every access to `taken[i]`.
-        if self.taken[i].load(Ordering::Relaxed) {
-            return;
-        }
-        self.taken[i].store(true, Ordering::Relaxed);
-        match encode_slot_on_this_thread(slot, self.opts) {
-            Ok(seg) => {
-                self.progress.add_extra(seg.byte_len());
-                self.progress.early_slots.fetch_add(1, Ordering::Relaxed);
-                self.early.lock().push(seg);
-            }
-            Err(e) => {
-                tracing::error!("snapshot: encoding slot {i} ahead of the cursor failed: {e}");
-                self.failed.store(true, Ordering::Relaxed);
-            }
-        }
-    }
-}
+/// The cursor's nice value in the background: it has no deadline, and no
+/// writer ever waits for it, so io-threads sharing its core go first (at
+/// nice 10 a busy io-thread gets ~90% of a shared core). Not 19: under a
+/// load that saturates the io-threads the cursor still gets ~10% and the
+/// snapshot ends, where at 19 (~1.5%) it would take ~70 times as long.
+const CURSOR_NICE: libc::c_int = 10;
 
 pub(super) fn start(
     ks: &Arc<Keyspace>,
     target: SnapshotTarget,
     at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
+    background: bool,
 ) -> Result<SnapshotHandle, SnapshotError> {
     let progress = Arc::new(Progress::default());
-    let observer = Arc::new(Observer {
-        opts: target.opts,
-        taken: (0..SLOT_COUNT).map(|_| AtomicBool::new(false)).collect(),
-        early: Mutex::new(Vec::new()),
-        failed: AtomicBool::new(false),
-        progress: progress.clone(),
-    });
+    let sink = Arc::new(CopySink::new(target.opts, progress.clone()));
+    // Allocated before the point: every client waits while all slots are held.
+    let mut captures: Vec<Box<SlotCapture>> = (0..SLOT_COUNT)
+        .map(|_| SlotCapture::new(sink.clone()))
+        .collect();
     let started = Instant::now();
     let totals = {
-        let guards = ks.lock_all_unobserved();
+        let mut guards = ks.lock_all();
         let totals = db_totals(&guards, ks.db_count());
         progress
             .keys_total
             .store(totals.iter().map(|t| t.0).sum(), Ordering::Relaxed);
-        ks.set_observer(Some(observer.clone()));
+        for (slot, capture) in guards.iter_mut().zip(captures.drain(..)) {
+            let previous = slot.set_capture(Some(capture));
+            debug_assert!(previous.is_none(), "a capture outlived its snapshot");
+        }
         at_point(&guards);
         totals
     };
@@ -98,8 +81,13 @@ pub(super) fn start(
         std::thread::Builder::new()
             .name("snapshot".into())
             .spawn(move || {
-                let r = write_file(&ks, &observer, &target, &totals, &abort);
-                ks.set_observer(None);
+                if background {
+                    lower_this_thread_priority();
+                }
+                let r = write_file(&ks, &sink, &target, &totals, &abort);
+                if r.is_err() {
+                    end_captures(&ks);
+                }
                 ks.release_snapshot();
                 let r = r.map(|save| SnapshotOutcome {
                     save,
@@ -112,7 +100,7 @@ pub(super) fn start(
     let thread = match thread {
         Ok(t) => t,
         Err(e) => {
-            ks.set_observer(None);
+            end_captures(ks);
             return Err(SnapshotError::Io(e));
         }
     };
@@ -128,10 +116,37 @@ pub(super) fn start(
     })
 }
 
+/// Removes the captures a failed or aborted snapshot left in the slots its
+/// cursor did not reach.
+fn end_captures(ks: &Keyspace) {
+    for i in 0..SLOT_COUNT {
+        drop(ks.lock_index(i).set_capture(None));
+    }
+}
+
+#[allow(unsafe_code)]
+fn lower_this_thread_priority() {
+    // SAFETY: both calls only read their integer arguments; on Linux,
+    // PRIO_PROCESS with a thread id sets that one thread's nice value.
+    let rc = unsafe {
+        libc::setpriority(
+            libc::PRIO_PROCESS,
+            libc::gettid() as libc::id_t,
+            CURSOR_NICE,
+        )
+    };
+    if rc != 0 {
+        tracing::debug!(
+            "snapshot: could not lower the cursor's priority: {}",
+            io::Error::last_os_error()
+        );
+    }
+}
+
 /// The cursor: walks the slots in order and writes each one's keys.
 fn write_file(
     ks: &Keyspace,
-    obs: &Observer,
+    sink: &CopySink,
     target: &SnapshotTarget,
     totals: &[(u64, u64)],
     abort: &AtomicBool,
@@ -146,7 +161,7 @@ fn write_file(
             current_db: None,
             resized: vec![false; totals.len()],
             totals,
-            progress: &obs.progress,
+            progress: &sink.progress,
             key_save_delay_us: target.key_save_delay_us,
         };
         for i in 0..SLOT_COUNT {
@@ -154,30 +169,26 @@ fn write_file(
                 aborted = true;
                 return Err(io::Error::other("snapshot aborted"));
             }
-            out.append_early(obs)?;
+            out.append_pending(sink)?;
             let seg = {
-                let slot = ks.lock_slot_unobserved(i);
-                if obs.taken[i].load(Ordering::Relaxed) {
-                    // A writer encoded it: appended with the early ones.
-                    None
-                } else {
-                    obs.taken[i].store(true, Ordering::Relaxed);
-                    Some(encode_slot(&slot, &mut enc)?)
+                let mut slot = ks.lock_index(i);
+                match slot.set_capture(None) {
+                    Some(capture) => Some(capture.finish(&slot, &mut enc)?),
+                    // A writer copied it whole: appended with the pending ones.
+                    None => None,
                 }
             };
             if let Some(seg) = seg {
                 out.append(&seg)?;
             }
         }
-        // Every slot is taken now, so no writer encodes any more; one that
-        // took a slot pushed it before unlocking, and the cursor's lock of
+        // No slot has a capture now, so no writer copies any more; one that
+        // did parked its copy before unlocking, and the cursor's lock of
         // that slot waited for that.
-        out.append_early(obs)?;
-        debug_assert!(obs.early.lock().is_empty());
-        if obs.failed.load(Ordering::Relaxed) {
-            return Err(io::Error::other(
-                "encoding a slot ahead of the cursor failed",
-            ));
+        out.append_pending(sink)?;
+        debug_assert!(sink.take_pending().is_empty());
+        if sink.failed() {
+            return Err(io::Error::other("copying ahead of the cursor failed"));
         }
         Ok(())
     });
@@ -188,7 +199,7 @@ fn write_file(
     }
 }
 
-/// Appends slot segments to the file, selecting databases as needed.
+/// Appends encoded segments to the file, selecting databases as needed.
 struct Appender<'a, W: io::Write> {
     w: &'a mut RdbWriter<W>,
     current_db: Option<u32>,
@@ -227,14 +238,11 @@ impl<W: io::Write> Appender<'_, W> {
         Ok(())
     }
 
-    /// Appends the slots writers encoded since the last call.
-    fn append_early(&mut self, obs: &Observer) -> io::Result<()> {
-        let early = std::mem::take(&mut *obs.early.lock());
-        for seg in &early {
-            self.append(seg)?;
-            self.progress
-                .extra_bytes
-                .fetch_sub(seg.byte_len(), Ordering::Relaxed);
+    /// Appends the keys and slots writers copied since the last call.
+    fn append_pending(&mut self, sink: &CopySink) -> io::Result<()> {
+        for seg in sink.take_pending() {
+            self.append(&seg)?;
+            sink.appended(&seg);
         }
         Ok(())
     }

@@ -9,9 +9,12 @@
 //! the file is written in the background:
 //!
 //! - [`SnapshotMode::Forkless`]: a cursor walks the slots in order, encoding
-//!   each under its lock. A thread about to lock a slot the cursor has not
-//!   reached encodes it first and parks the bytes for the cursor
-//!   (serialize-before-write), so the file is the dataset at the point.
+//!   each under its lock. A thread about to change a key in a slot the
+//!   cursor has not reached copies that key's entry first (its value at the
+//!   point, since it is the key's first change) and parks the bytes for the
+//!   cursor (copy-before-write, per key); reads pay nothing. Changes that
+//!   name no key (FLUSHALL, SWAPDB, loading) copy the rest of the slot
+//!   instead. So the file is the dataset at the point.
 //! - [`SnapshotMode::Fork`]: the process forks with every slot held; the
 //!   child writes the file from its frozen copy and exits, reporting
 //!   progress and its copy-on-write memory through a pipe, as Redis does.
@@ -55,6 +58,7 @@ use crate::keyspace::{Keyspace, SlotData};
 use crate::rdb::encoder::{AuxInfo, RdbWriteOptions};
 use crate::rdb::file::SaveStats;
 
+pub(crate) mod capture;
 mod fork;
 mod forkless;
 pub mod load;
@@ -121,11 +125,19 @@ pub struct Progress {
     pub cow_sampled_at_ms: AtomicU64,
     /// Fork mode: how long `fork()` took, in µs.
     pub fork_usec: AtomicU64,
-    /// Forkless mode: slots a writer serialized before the cursor got there,
-    /// and the bytes they held waiting for it (now and at most).
+    /// Forkless mode: slots copied whole before the cursor got there (a
+    /// change that names no key, e.g. FLUSHALL), and keys copied alone
+    /// before their first change since the point.
     pub early_slots: AtomicU64,
+    pub early_keys: AtomicU64,
+    /// Forkless mode: memory the snapshot holds beyond the dataset (now and
+    /// at most): early copies waiting for the cursor, the names of keys
+    /// changed ahead of it, and the per-slot capture state itself.
     pub extra_bytes: AtomicU64,
     pub extra_bytes_peak: AtomicU64,
+    /// Forkless mode: the part of `extra_bytes` that is early copies waiting
+    /// for the cursor's next step.
+    pub pending_bytes: AtomicU64,
 }
 
 impl Progress {
@@ -136,6 +148,10 @@ impl Progress {
     fn add_extra(&self, bytes: u64) {
         let now = self.extra_bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
         self.extra_bytes_peak.fetch_max(now, Ordering::Relaxed);
+    }
+
+    fn sub_extra(&self, bytes: u64) {
+        self.extra_bytes.fetch_sub(bytes, Ordering::Relaxed);
     }
 }
 
@@ -222,11 +238,22 @@ pub fn start(
     target: SnapshotTarget,
     at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
 ) -> Result<SnapshotHandle, SnapshotError> {
+    start_claiming(ks, mode, target, at_point, true)
+}
+
+/// [`start`]; `background`: the forkless cursor runs at a low priority.
+fn start_claiming(
+    ks: &Arc<Keyspace>,
+    mode: SnapshotMode,
+    target: SnapshotTarget,
+    at_point: impl FnOnce(&[MutexGuard<'_, SlotData>]),
+    background: bool,
+) -> Result<SnapshotHandle, SnapshotError> {
     if !ks.claim_snapshot() {
         return Err(SnapshotError::Busy);
     }
     let result = match mode {
-        SnapshotMode::Forkless => forkless::start(ks, target, at_point),
+        SnapshotMode::Forkless => forkless::start(ks, target, at_point, background),
         SnapshotMode::Fork => fork::start(ks, target, at_point),
     };
     if result.is_err() {
@@ -236,12 +263,13 @@ pub fn start(
 }
 
 /// Writes a snapshot and waits for it (SAVE, SHUTDOWN, DEBUG RELOAD). Uses
-/// the forkless engine: other threads keep serving while it runs.
+/// the forkless engine: other threads keep serving while it runs. Its
+/// cursor keeps the normal priority, since the caller waits for it.
 pub fn save_blocking(
     ks: &Arc<Keyspace>,
     target: SnapshotTarget,
 ) -> Result<SnapshotOutcome, SnapshotError> {
-    start(ks, SnapshotMode::Forkless, target, |_| {})?.wait()
+    start_claiming(ks, SnapshotMode::Forkless, target, |_| {}, false)?.wait()
 }
 
 /// (keys, keys with expiry) per database over locked slots.

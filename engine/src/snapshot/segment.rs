@@ -1,12 +1,12 @@
-//! One slot's keys encoded as RDB bytes, one run per database, ready to be
-//! spliced into the file by the cursor.
+//! A slot's keys (or one key) encoded as RDB bytes, one run per database,
+//! ready to be spliced into the file by the cursor.
 
 use std::cell::RefCell;
 use std::io;
 
 use smallvec::SmallVec;
 
-use crate::keyspace::SlotData;
+use crate::keyspace::{Entry, SlotData};
 use crate::rdb::encoder::{RdbWriteOptions, RdbWriter};
 
 /// The encoded keys of one database within one slot.
@@ -29,20 +29,28 @@ impl SlotSegment {
     }
 }
 
-/// Encodes every key of `slot` with `enc` (a segment writer).
-pub fn encode_slot(slot: &SlotData, enc: &mut RdbWriter<Vec<u8>>) -> io::Result<SlotSegment> {
+/// Encodes every key of `slot` except those `skip(db, key)` names (copied
+/// already) with `enc` (a segment writer).
+pub fn encode_slot(
+    slot: &SlotData,
+    enc: &mut RdbWriter<Vec<u8>>,
+    skip: impl Fn(usize, &[u8]) -> bool,
+) -> io::Result<SlotSegment> {
     let mut seg = SlotSegment::default();
     for (db, d) in slot.dbs() {
         for (key, entry) in d.iter() {
-            enc.write_entry(key, entry)?;
+            if !skip(db, key) {
+                enc.write_entry(key, entry)?;
+            }
         }
         let (bytes, keys) = enc.take_segment();
-        debug_assert_eq!(keys, d.len() as u64);
-        seg.runs.push(DbRun {
-            db: db as u32,
-            bytes,
-            keys,
-        });
+        if keys > 0 {
+            seg.runs.push(DbRun {
+                db: db as u32,
+                bytes,
+                keys,
+            });
+        }
     }
     Ok(seg)
 }
@@ -53,17 +61,48 @@ thread_local! {
     static THREAD_ENCODER: RefCell<Option<RdbWriter<Vec<u8>>>> = const { RefCell::new(None) };
 }
 
-/// Encodes `slot` with this thread's encoder for `opts`.
-pub fn encode_slot_on_this_thread(
-    slot: &SlotData,
+/// Runs `f` with this thread's encoder for `opts`.
+fn with_thread_encoder<R>(
     opts: RdbWriteOptions,
-) -> io::Result<SlotSegment> {
+    f: impl FnOnce(&mut RdbWriter<Vec<u8>>) -> R,
+) -> R {
     THREAD_ENCODER.with(|cell| {
         let mut cell = cell.borrow_mut();
         let enc = match cell.as_mut() {
             Some(e) if e.options() == opts => e,
             _ => cell.insert(RdbWriter::new_segment(Vec::new(), opts)),
         };
-        encode_slot(slot, enc)
+        f(enc)
+    })
+}
+
+/// [`encode_slot`] with this thread's encoder for `opts`.
+pub fn encode_slot_on_this_thread(
+    slot: &SlotData,
+    opts: RdbWriteOptions,
+    skip: impl Fn(usize, &[u8]) -> bool,
+) -> io::Result<SlotSegment> {
+    with_thread_encoder(opts, |enc| encode_slot(slot, enc, skip))
+}
+
+/// Encodes one key of `db` with this thread's encoder for `opts`.
+pub fn encode_entry_on_this_thread(
+    db: usize,
+    key: &[u8],
+    entry: &Entry,
+    opts: RdbWriteOptions,
+) -> io::Result<SlotSegment> {
+    with_thread_encoder(opts, |enc| {
+        let written = enc.write_entry(key, entry);
+        // Taken even on failure, so no half-written entry stays behind.
+        let (bytes, keys) = enc.take_segment();
+        written?;
+        let mut seg = SlotSegment::default();
+        seg.runs.push(DbRun {
+            db: db as u32,
+            bytes,
+            keys,
+        });
+        Ok(seg)
     })
 }

@@ -67,6 +67,7 @@ struct Inner {
     rdb_last_cow_size: u64,
     /// Forkless figures of the last finished snapshot.
     last_early_slots: u64,
+    last_early_keys: u64,
     last_extra_bytes_peak: u64,
     loading_info: Option<LoadingInfo>,
 }
@@ -80,6 +81,7 @@ impl Default for Inner {
             last_bgsave_time_sec: -1,
             rdb_last_cow_size: 0,
             last_early_slots: 0,
+            last_early_keys: 0,
             last_extra_bytes_peak: 0,
             loading_info: None,
         }
@@ -324,6 +326,7 @@ fn collect_finished(shared: &Shared) {
     inner.last_bgsave_time_sec = elapsed.as_secs() as i64;
     if running.handle.mode() == SnapshotMode::Forkless {
         inner.last_early_slots = Progress::get(&p.early_slots);
+        inner.last_early_keys = Progress::get(&p.early_keys);
         inner.last_extra_bytes_peak = Progress::get(&p.extra_bytes_peak);
     }
     let cow_peak = Progress::get(&p.cow_peak_bytes);
@@ -673,21 +676,27 @@ pub fn info_extra_fields(shared: &Shared, out: &mut String) {
             l.start_unix_s, l.total_bytes, l.rdb_used_mem, l.loaded_bytes
         );
     }
-    let (early, peak, now_extra) = match &inner.running {
+    let (early, early_keys, peak, now_extra) = match &inner.running {
         Some(r) if r.handle.mode() == SnapshotMode::Forkless => {
             let p = r.handle.progress();
             (
                 Progress::get(&p.early_slots),
+                Progress::get(&p.early_keys),
                 Progress::get(&p.extra_bytes_peak),
                 Progress::get(&p.extra_bytes),
             )
         }
-        _ => (inner.last_early_slots, inner.last_extra_bytes_peak, 0),
+        _ => (
+            inner.last_early_slots,
+            inner.last_early_keys,
+            inner.last_extra_bytes_peak,
+            0,
+        ),
     };
     let mode = configured_mode(shared).name();
     let _ = write!(
         out,
-        "snapshot_mode:{mode}\r\nforkless_early_slots:{early}\r\nforkless_extra_bytes:{now_extra}\r\nforkless_extra_bytes_peak:{peak}\r\n"
+        "snapshot_mode:{mode}\r\nforkless_early_slots:{early}\r\nforkless_early_keys:{early_keys}\r\nforkless_extra_bytes:{now_extra}\r\nforkless_extra_bytes_peak:{peak}\r\n"
     );
 }
 
