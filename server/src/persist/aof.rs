@@ -29,6 +29,7 @@
 //! ([`rewrite_base_at_switch`]).
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::BufWriter;
@@ -953,6 +954,9 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     let mut replayer = Replayer::new(&shared.keyspace);
     let mut total = 0u64;
     let mut base_size = 0u64;
+    // Whether each file loaded whole carries ringkv checksums, so picking
+    // the incr file to append to need not read the last one again.
+    let mut checksummed: HashMap<String, bool> = HashMap::new();
     // Empty files after a file do not make it "not the last": a failed
     // log's successor can exist empty when the process died.
     let non_empty: Vec<bool> = files
@@ -1001,6 +1005,9 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
                     data.len() as u64 - keep
                 );
             }
+        }
+        if v.problem.is_none() {
+            checksummed.insert(name.clone(), v.checksummed);
         }
         if v.problem.is_some() {
             if !is_last {
@@ -1056,11 +1063,13 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     let reuse = manifest
         .incrs
         .last()
-        .map(|f| p.dir.join(&f.name))
-        .filter(|path| {
-            fs::read(path)
-                .is_ok_and(|d| d.is_empty() || ringkv_engine::aof::validate(&d, 0).checksummed)
-        });
+        .filter(|f| match checksummed.get(&f.name) {
+            Some(c) => *c,
+            // Empty, or cut back after a torn tail: look at what is left.
+            None => fs::read(p.dir.join(&f.name))
+                .is_ok_and(|d| d.is_empty() || ringkv_engine::aof::validate(&d, 0).checksummed),
+        })
+        .map(|f| p.dir.join(&f.name));
     let incr_path = match reuse {
         Some(path) => {
             tracing::info!("Opening AOF incr file {} on server start", path.display());
