@@ -183,18 +183,19 @@ impl<'k> Replayer<'k> {
         let locks = Locks::for_command(self.ks, spec, args);
         self.prop.clear();
         self.out.buffer_mut().clear();
-        let mut exec = ExecCtx::new(
+        let mut exec = ExecCtx::new_at(
             self.ks,
             self.db,
             &mut self.out,
             &self.stats,
             &mut self.prop,
             locks,
+            self.now_ms,
         );
         // Never park the loader: blocking forms replay as their
         // non-blocking selves.
         exec.in_multi = true;
-        exec.run_at(spec, args, self.now_ms);
+        exec.run(spec, args);
         self.db = exec.db;
         self.commands_applied += 1;
         Ok(())
