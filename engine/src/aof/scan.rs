@@ -182,6 +182,11 @@ impl<'a> Scanner<'a> {
         };
         args.reserve(argc.min(1024));
         for _ in 0..argc {
+            if let Some((arg, next)) = quick_bulk(data, at) {
+                args.push(arg);
+                at = next;
+                continue;
+            }
             match data.get(at) {
                 None => return Err(ScanError::UnexpectedEof),
                 Some(b'$') => {}
@@ -222,6 +227,37 @@ pub enum Step {
     Timestamp(u64),
     Checksum { ok: bool, group_start: u64 },
     Comment,
+}
+
+/// The common well-formed argument at `at`, `$<1-19 digits>\r\n<bytes>\r\n`,
+/// and where the next one starts; `None` sends the caller to the general
+/// path, which reads any other form the same way or reports it. Every
+/// replayed argument comes through here.
+#[inline]
+fn quick_bulk(data: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let (&b'$', rest) = data.get(at..)?.split_first()? else {
+        return None;
+    };
+    let mut len: u64 = 0;
+    let mut digits = 0;
+    // 19 digits cannot overflow a u64; a 20th sends the line elsewhere.
+    for &d in rest.iter().take(19) {
+        let v = d.wrapping_sub(b'0');
+        if v > 9 {
+            break;
+        }
+        len = len * 10 + u64::from(v);
+        digits += 1;
+    }
+    if digits == 0 || rest.get(digits..digits + 2)? != b"\r\n" {
+        return None;
+    }
+    let body = digits + 2;
+    let end = body.checked_add(usize::try_from(len).ok()?)?;
+    if rest.get(end..end.checked_add(2)?)? != b"\r\n" {
+        return None;
+    }
+    Some((&rest[body..end], at + 1 + end + 2))
 }
 
 /// A length of 1 to 19 ASCII digits (a `*` or `$` line); by hand, since
@@ -497,6 +533,24 @@ mod tests {
         assert!(bad(b"*\r\n").contains("invalid multibulk length"));
         assert!(matches!(args(b"*1\r\n$3"), Err(ScanError::UnexpectedEof)));
         assert!(matches!(args(b"*1\r\n$3\r"), Err(ScanError::UnexpectedEof)));
+        // What the argument fast path leaves to the general one.
+        assert_eq!(args(b"*1\r\n$3\nabc\r\n").unwrap(), vec![b"abc".to_vec()]);
+        assert_eq!(args(b"*1\r\n$0\r\n\r\n").unwrap(), vec![Vec::new()]);
+        assert!(matches!(
+            args(b"*1\r\n$3\r\nab"),
+            Err(ScanError::UnexpectedEof)
+        ));
+        assert!(matches!(
+            args(b"*1\r\n$3\r\nabc\r"),
+            Err(ScanError::UnexpectedEof)
+        ));
+        match args(b"*1\r\n$3\r\nabcX\r\n") {
+            Err(ScanError::BadFormat { offset, reason }) => {
+                assert_eq!((offset, reason.as_str()), (11, "Expected \\r\\n"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(bad(b"*2\r\n$1\r\na\r\nx1\r\nb\r\n").contains("Expected '$'"));
     }
 
     #[test]
