@@ -972,10 +972,16 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
         if meta.len() == 0 {
             continue;
         }
-        let data = fs::read(&path).with_context(|| format!("reading the AOF file {name}"))?;
         let file_started = Instant::now();
-        let report = load_file(&mut replayer, &data)
-            .map_err(|e| anyhow::anyhow!("loading the append only file {name}: {e}"))?;
+        let (report, file_len) = {
+            let map = File::open(&path)
+                .and_then(|f| map_aof_file(&f))
+                .with_context(|| format!("reading the AOF file {name}"))?;
+            let report = load_file(&mut replayer, &map)
+                .map_err(|e| anyhow::anyhow!("loading the append only file {name}: {e}"))?;
+            // The map goes before any truncation below.
+            (report, map.len() as u64)
+        };
         let v = &report.resp;
         let mut keep = v.valid_up_to;
         match &v.problem {
@@ -995,15 +1001,12 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
                 tracing::warn!("!!! Truncating the AOF {name} at offset {keep} !!!");
             }
         }
-        if keep < data.len() as u64 {
+        if keep < file_len {
             let f = fs::OpenOptions::new().write(true).open(&path)?;
             f.set_len(keep)?;
             f.sync_all()?;
             if v.problem.is_none() {
-                tracing::info!(
-                    "Cut {} bytes of log padding from {name}",
-                    data.len() as u64 - keep
-                );
+                tracing::info!("Cut {} bytes of log padding from {name}", file_len - keep);
             }
         }
         if v.problem.is_none() {
@@ -1111,6 +1114,20 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     install(shared, &mut w, active);
     *shared.aof.mode.lock() = AofMode::On;
     Ok(())
+}
+
+/// Maps an AOF file read-only for loading: no copy into a heap buffer the
+/// size of the file (a page fault per 4 KiB of it, then a memcpy).
+#[allow(unsafe_code)]
+fn map_aof_file(file: &File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: the map is only read while its file loads and is dropped
+    // before the loader truncates the file; like Redis, we assume nobody
+    // else truncates an AOF under a loading server (that would be a
+    // SIGBUS, not silent corruption).
+    let map = unsafe { memmap2::Mmap::map(file) }?;
+    // Read once, front to back.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
 }
 
 /// A rewrite interrupted by a crash leaves its temp base in `dir`; no
