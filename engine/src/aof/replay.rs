@@ -224,8 +224,8 @@ const HELD_ARGS_MAX: usize = 1 << 18;
 /// A command or `#TS:` line read but not yet applied.
 #[derive(Debug, Clone, Copy)]
 enum Held {
-    /// Arguments `args[..args_end]` after the previous command's, at file
-    /// offsets `start..end`.
+    /// Its arguments run from the previous command's `args_end` (or 0) to
+    /// `args_end`; the command spans file offsets `start..end`.
     Command {
         args_end: usize,
         start: u64,
@@ -263,6 +263,8 @@ struct Settler<'r, 'k, 'a> {
 }
 
 impl Settler<'_, '_, '_> {
+    /// Holds `item` (whose arguments the caller then appends) unless the
+    /// settler has overflowed or now does; false when not held.
     fn hold(&mut self, item: Held, args: &[&[u8]]) -> bool {
         if self.overflowed {
             return false;
