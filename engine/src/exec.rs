@@ -216,10 +216,24 @@ impl<'k> ExecCtx<'k> {
         prop: &'k mut Propagation,
         locks: Locks<'k>,
     ) -> ExecCtx<'k> {
+        ExecCtx::new_at(ks, db, out, stats, prop, locks, crate::clock::now_ms())
+    }
+
+    /// [`ExecCtx::new`] at a given "now": the AOF loader fixes its own, and
+    /// a clock read per replayed command would be wasted.
+    pub fn new_at(
+        ks: &'k Keyspace,
+        db: usize,
+        out: &'k mut ReplyWriter,
+        stats: &'k ThreadStats,
+        prop: &'k mut Propagation,
+        locks: Locks<'k>,
+        now_ms: u64,
+    ) -> ExecCtx<'k> {
         ExecCtx {
             ks,
             db,
-            now_ms: crate::clock::now_ms(),
+            now_ms,
             out,
             stats,
             prop,

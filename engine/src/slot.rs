@@ -30,13 +30,25 @@ pub fn key_slot(key: &[u8]) -> SlotId {
 }
 
 fn hash_tag(key: &[u8]) -> Option<&[u8]> {
-    let open = memchr::memchr(b'{', key)?;
+    let open = find_byte(b'{', key)?;
     let rest = &key[open + 1..];
-    let close = memchr::memchr(b'}', rest)?;
+    let close = find_byte(b'}', rest)?;
     if close == 0 {
         None
     } else {
         Some(&rest[..close])
+    }
+}
+
+/// Below this length a plain loop beats memchr, whose setup costs more
+/// than scanning a typical key.
+const SHORT_SEARCH_BYTES: usize = 32;
+
+fn find_byte(byte: u8, haystack: &[u8]) -> Option<usize> {
+    if haystack.len() < SHORT_SEARCH_BYTES {
+        haystack.iter().position(|b| *b == byte)
+    } else {
+        memchr::memchr(byte, haystack)
     }
 }
 
@@ -55,5 +67,10 @@ mod tests {
         assert_eq!(key_slot(b"foo{}{bar}").0, 8363);
         assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
         assert_eq!(key_slot(b"foo{bar}{zap}"), key_slot(b"bar"));
+        // Long keys take the memchr path.
+        let long = [&[b'x'; 40][..], b"{user1000}"].concat();
+        assert_eq!(key_slot(&long), key_slot(b"user1000"));
+        let long_open = [&b"{"[..], &[b'y'; 40][..], b"}z"].concat();
+        assert_eq!(key_slot(&long_open), key_slot(&[b'y'; 40]));
     }
 }

@@ -125,8 +125,24 @@ fn redis_dir_loads_in_ringkv(preamble: &str, timestamps: &str) {
         let incr = fs::read(dir.path().join("appendonlydir/appendonly.aof.2.incr.aof")).unwrap();
         assert!(incr.starts_with(b"#TS:"), "redis wrote no #TS");
     }
+    let redis_incr = fs::read(dir.path().join("appendonlydir/appendonly.aof.2.incr.aof")).unwrap();
     let server = ringkv_aof(Some(dir), &[]);
-    assert_eq!(dataset(&mut conn(&server)), expected);
+    let mut c = conn(&server);
+    assert_eq!(dataset(&mut c), expected);
+    // Redis's incr file has no group checksums: ringkv appends to a new
+    // one instead, so each checksum it writes covers a whole group.
+    redis::cmd("SET")
+        .arg("after")
+        .arg("1")
+        .query::<()>(&mut c)
+        .unwrap();
+    let aofdir = server.dir.path().join("appendonlydir");
+    assert_eq!(
+        fs::read(aofdir.join("appendonly.aof.2.incr.aof")).unwrap(),
+        redis_incr
+    );
+    let manifest = fs::read_to_string(aofdir.join("appendonly.aof.manifest")).unwrap();
+    assert!(manifest.contains("appendonly.aof.3.incr.aof"), "{manifest}");
 }
 
 fn redis_aof_on_fresh(extra: &[&str]) -> ringkv_testkit::ServerProcess {

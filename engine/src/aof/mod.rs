@@ -14,7 +14,7 @@ pub mod scan;
 
 pub use manifest::{AofFile, FileType, Manifest, ManifestError};
 pub use replay::{ReplayError, Replayer};
-pub use scan::{validate, Problem, Validation};
+pub use scan::{validate, validate_with, Problem, ScanSink, Validation};
 
 use crate::rdb::{RdbError, RdbReader};
 
@@ -44,9 +44,7 @@ pub fn load_file(replayer: &mut Replayer<'_>, data: &[u8]) -> Result<FileReport,
         None
     };
     let start = rdb_end.unwrap_or(0);
-    let resp = validate(&data[to_index(start)..], start);
-    let valid = &data[to_index(start)..to_index(resp.valid_up_to)];
-    replayer.replay_resp(valid, start)?;
+    let resp = replayer.load_resp(&data[to_index(start)..], start)?;
     Ok(FileReport { rdb_end, resp })
 }
 

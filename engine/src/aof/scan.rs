@@ -1,10 +1,12 @@
 //! Reading an AOF's RESP part: commands, `#` annotation lines, and
 //! ringkv's per-group checksum annotations.
 //!
-//! Validation is a separate pass over the bytes ([`validate`]): the loader
-//! first learns where the good data ends (a torn tail, an unterminated
-//! MULTI, the zero padding the log preallocates) and only then replays up
-//! to that point, so a group that turns out torn is never half applied.
+//! Validation ([`validate`]) learns where the good data ends: a torn tail,
+//! an unterminated MULTI, the zero padding the log preallocates. The
+//! loader rides the same pass ([`validate_with`] and a [`ScanSink`]): it
+//! holds what it reads until a verified checksum settles it, then applies
+//! it while it is still in cache, so a group that turns out torn is never
+//! half applied.
 
 use smallvec::SmallVec;
 
@@ -112,79 +114,51 @@ impl<'a> Scanner<'a> {
 
     /// The next item, `Ok(None)` at the end of the data.
     pub fn next_item(&mut self) -> Result<Option<Item<'a>>, ScanError> {
+        let mut args = Vec::new();
+        Ok(self.next_into(&mut args)?.map(|step| match step {
+            Step::Command => Item::Command(args.into_iter().collect()),
+            Step::Timestamp(ts) => Item::Timestamp(ts),
+            Step::Checksum { ok, group_start } => Item::Checksum { ok, group_start },
+            Step::Comment => Item::Comment,
+        }))
+    }
+
+    /// The next item, `Ok(None)` at the end of the data; a command's
+    /// arguments are appended to `args` (on error, some may have been).
+    /// The loader's path: nothing per command is allocated or copied
+    /// beyond the argument slices themselves.
+    pub fn next_into(&mut self, args: &mut Vec<&'a [u8]>) -> Result<Option<Step>, ScanError> {
         if self.pos >= self.data.len() {
             return Ok(None);
         }
         let start = self.pos;
         match self.data[start] {
+            b'*' => {
+                self.command_into(start, args)?;
+                Ok(Some(Step::Command))
+            }
             b'#' => {
                 let (line, next) = self.line(start, ANNOTATION_LINE_MAX_BYTES)?;
-                let item = if line.starts_with(CHECKSUM_PREFIX) {
+                let step = if line.starts_with(CHECKSUM_PREFIX) {
                     let stored = parse_checksum(line)
                         .ok_or_else(|| self.err(start, "malformed checksum annotation"))?;
                     let group = &self.data[self.group_start..start];
                     let group_start = self.base + self.group_start as u64;
                     self.group_start = next;
-                    Item::Checksum {
+                    Step::Checksum {
                         ok: crate::aof::annotation::group_checksum(group) == stored,
                         group_start,
                     }
                 } else if line.starts_with(b"#TS:") {
-                    Item::Timestamp(
+                    Step::Timestamp(
                         parse_timestamp(line)
                             .ok_or_else(|| self.err(start, "Invalid timestamp annotation"))?,
                     )
                 } else {
-                    Item::Comment
+                    Step::Comment
                 };
                 self.pos = next;
-                Ok(Some(item))
-            }
-            b'*' => {
-                let (argc, mut at) = match self.quick_len(start) {
-                    Some((argc, at)) if argc >= 1 => (argc, at),
-                    _ => {
-                        let (line, at) = self.line(start, 64)?;
-                        let argc = parse_len(&line[1..]).filter(|n| *n >= 1).ok_or_else(|| {
-                            self.err(start, "Bad file format: invalid multibulk length")
-                        })?;
-                        (argc, at)
-                    }
-                };
-                let mut args: SmallVec<[&'a [u8]; 8]> = SmallVec::with_capacity(argc.min(1024));
-                for _ in 0..argc {
-                    if at >= self.data.len() {
-                        return Err(ScanError::UnexpectedEof);
-                    }
-                    if self.data[at] != b'$' {
-                        return Err(
-                            self.err(at, format!("Expected '$', got '{}'", self.data[at] as char))
-                        );
-                    }
-                    let (len, body) = match self.quick_len(at) {
-                        Some(q) => q,
-                        None => {
-                            let (line, body) = self.line(at, 64)?;
-                            let len = parse_len(&line[1..]).ok_or_else(|| {
-                                self.err(at, "Bad file format: invalid bulk length")
-                            })?;
-                            (len, body)
-                        }
-                    };
-                    let end = body
-                        .checked_add(len)
-                        .ok_or_else(|| self.err(at, "bulk too long"))?;
-                    if end.saturating_add(2) > self.data.len() {
-                        return Err(ScanError::UnexpectedEof);
-                    }
-                    if &self.data[end..end + 2] != b"\r\n" {
-                        return Err(self.err(end, "Expected \\r\\n"));
-                    }
-                    args.push(&self.data[body..end]);
-                    at = end + 2;
-                }
-                self.pos = at;
-                Ok(Some(Item::Command(args)))
+                Ok(Some(step))
             }
             other => Err(self.err(
                 start,
@@ -192,6 +166,98 @@ impl<'a> Scanner<'a> {
             )),
         }
     }
+
+    /// Reads the command whose `*` line starts at `start`.
+    fn command_into(&mut self, start: usize, args: &mut Vec<&'a [u8]>) -> Result<(), ScanError> {
+        let data = self.data;
+        let (argc, mut at) = match self.quick_len(start) {
+            Some((argc, at)) if argc >= 1 => (argc, at),
+            _ => {
+                let (line, at) = self.line(start, 64)?;
+                let argc = parse_len(&line[1..])
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| self.err(start, "Bad file format: invalid multibulk length"))?;
+                (argc, at)
+            }
+        };
+        args.reserve(argc.min(1024));
+        for _ in 0..argc {
+            if let Some((arg, next)) = quick_bulk(data, at) {
+                args.push(arg);
+                at = next;
+                continue;
+            }
+            match data.get(at) {
+                None => return Err(ScanError::UnexpectedEof),
+                Some(b'$') => {}
+                Some(&other) => {
+                    return Err(self.err(at, format!("Expected '$', got '{}'", other as char)))
+                }
+            }
+            let (len, body) = match self.quick_len(at) {
+                Some(q) => q,
+                None => {
+                    let (line, body) = self.line(at, 64)?;
+                    let len = parse_len(&line[1..])
+                        .ok_or_else(|| self.err(at, "Bad file format: invalid bulk length"))?;
+                    (len, body)
+                }
+            };
+            let end = body
+                .checked_add(len)
+                .ok_or_else(|| self.err(at, "bulk too long"))?;
+            match data.get(end..end.saturating_add(2)) {
+                None => return Err(ScanError::UnexpectedEof),
+                Some(b"\r\n") => {}
+                Some(_) => return Err(self.err(end, "Expected \\r\\n")),
+            }
+            args.push(&data[body..end]);
+            at = end + 2;
+        }
+        self.pos = at;
+        Ok(())
+    }
+}
+
+/// What [`Scanner::next_into`] read (a command's arguments went to the
+/// caller's vector).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Command,
+    Timestamp(u64),
+    Checksum { ok: bool, group_start: u64 },
+    Comment,
+}
+
+/// The common well-formed argument at `at`, `$<1-19 digits>\r\n<bytes>\r\n`,
+/// and where the next one starts; `None` sends the caller to the general
+/// path, which reads any other form the same way or reports it. Every
+/// replayed argument comes through here.
+#[inline]
+fn quick_bulk(data: &[u8], at: usize) -> Option<(&[u8], usize)> {
+    let (&b'$', rest) = data.get(at..)?.split_first()? else {
+        return None;
+    };
+    let mut len: u64 = 0;
+    let mut digits = 0;
+    // 19 digits cannot overflow a u64; a 20th sends the line elsewhere.
+    for &d in rest.iter().take(19) {
+        let v = d.wrapping_sub(b'0');
+        if v > 9 {
+            break;
+        }
+        len = len * 10 + u64::from(v);
+        digits += 1;
+    }
+    if digits == 0 || rest.get(digits..digits + 2)? != b"\r\n" {
+        return None;
+    }
+    let body = digits + 2;
+    let end = body.checked_add(usize::try_from(len).ok()?)?;
+    if rest.get(end..end.checked_add(2)?)? != b"\r\n" {
+        return None;
+    }
+    Some((&rest[body..end], at + 1 + end + 2))
 }
 
 /// A length of 1 to 19 ASCII digits (a `*` or `$` line); by hand, since
@@ -255,8 +321,57 @@ impl Problem {
     }
 }
 
+/// Receives a stream's items as [`validate_with`] reads them, so a loader
+/// can apply them in the same pass. An item is not final when it is
+/// handed over: a verified checksum ([`ScanSink::settled`]) settles what
+/// precedes it, and at the end the returned [`Validation::valid_up_to`]
+/// settles the rest (items past it were never valid).
+pub trait ScanSink<'a> {
+    type Error;
+    /// A complete command spanning file offsets `start..end`.
+    fn command(&mut self, args: &[&'a [u8]], start: u64, end: u64) -> Result<(), Self::Error>;
+    /// A `#TS:` annotation spanning `start..end`.
+    fn timestamp(&mut self, unix_s: u64, start: u64, end: u64) -> Result<(), Self::Error>;
+    /// A checksum annotation matched its group outside MULTI: everything
+    /// before `up_to` (the end of that line) is final, as nothing read
+    /// later can move `valid_up_to` below it.
+    fn settled(&mut self, up_to: u64) -> Result<(), Self::Error>;
+}
+
+/// The sink of a check that loads nothing.
+struct Discard;
+
+impl<'a> ScanSink<'a> for Discard {
+    type Error = std::convert::Infallible;
+
+    fn command(&mut self, _: &[&'a [u8]], _: u64, _: u64) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn timestamp(&mut self, _: u64, _: u64, _: u64) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    fn settled(&mut self, _: u64) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
 /// Checks a RESP stream at file offset `base`; see [`Validation`].
 pub fn validate(data: &[u8], base: u64) -> Validation {
+    match validate_with(data, base, &mut Discard) {
+        Ok(v) => v,
+        Err(never) => match never {},
+    }
+}
+
+/// [`validate`], handing every item read to `sink` as it goes; stops at
+/// the sink's first error.
+pub fn validate_with<'a, S: ScanSink<'a>>(
+    data: &'a [u8],
+    base: u64,
+    sink: &mut S,
+) -> Result<Validation, S::Error> {
     let trimmed_len = data.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
     let data = &data[..trimmed_len];
     let mut v = Validation {
@@ -269,11 +384,13 @@ pub fn validate(data: &[u8], base: u64) -> Validation {
     };
     let mut sc = Scanner::new(data, base);
     let mut multi_start: Option<u64> = None;
+    let mut args: Vec<&'a [u8]> = Vec::with_capacity(16);
     loop {
         let item_start = sc.offset();
-        match sc.next_item() {
+        args.clear();
+        match sc.next_into(&mut args) {
             Ok(None) => break,
-            Ok(Some(Item::Command(args))) => {
+            Ok(Some(Step::Command)) => {
                 v.commands += 1;
                 let name = args[0];
                 if name.eq_ignore_ascii_case(b"multi") {
@@ -282,7 +399,7 @@ pub fn validate(data: &[u8], base: u64) -> Validation {
                             offset: item_start,
                             reason: "Unexpected MULTI".into(),
                         });
-                        return v;
+                        return Ok(v);
                     }
                     multi_start = Some(item_start);
                 } else if name.eq_ignore_ascii_case(b"exec") && multi_start.take().is_none() {
@@ -290,24 +407,26 @@ pub fn validate(data: &[u8], base: u64) -> Validation {
                         offset: item_start,
                         reason: "Unexpected EXEC".into(),
                     });
-                    return v;
+                    return Ok(v);
                 }
+                sink.command(&args, item_start, sc.offset())?;
                 if multi_start.is_none() && !v.checksummed {
                     v.valid_up_to = sc.offset();
                 }
             }
-            Ok(Some(Item::Timestamp(ts))) => {
+            Ok(Some(Step::Timestamp(ts))) => {
                 v.timestamps.push((item_start, ts));
+                sink.timestamp(ts, item_start, sc.offset())?;
                 if multi_start.is_none() && !v.checksummed {
                     v.valid_up_to = sc.offset();
                 }
             }
-            Ok(Some(Item::Comment)) => {
+            Ok(Some(Step::Comment)) => {
                 if multi_start.is_none() && !v.checksummed {
                     v.valid_up_to = sc.offset();
                 }
             }
-            Ok(Some(Item::Checksum { ok, group_start })) => {
+            Ok(Some(Step::Checksum { ok, group_start })) => {
                 v.checksummed = true;
                 if !ok {
                     // Torn only if nothing follows it.
@@ -324,19 +443,22 @@ pub fn validate(data: &[u8], base: u64) -> Validation {
                         }
                     });
                     v.valid_up_to = group_start;
-                    return v;
+                    return Ok(v);
                 }
                 if multi_start.is_none() {
                     v.valid_up_to = sc.offset();
+                    // From here on `valid_up_to` only grows, or drops back
+                    // to this group's end on a later mismatch.
+                    sink.settled(v.valid_up_to)?;
                 }
             }
             Err(ScanError::UnexpectedEof) => {
                 v.problem = Some(Problem::Truncated);
-                return v;
+                return Ok(v);
             }
             Err(ScanError::BadFormat { offset, reason }) => {
                 v.problem = Some(Problem::Corrupt { offset, reason });
-                return v;
+                return Ok(v);
             }
         }
     }
@@ -347,7 +469,7 @@ pub fn validate(data: &[u8], base: u64) -> Validation {
         // annotation never made it to disk.
         v.problem = Some(Problem::Truncated);
     }
-    v
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -411,6 +533,24 @@ mod tests {
         assert!(bad(b"*\r\n").contains("invalid multibulk length"));
         assert!(matches!(args(b"*1\r\n$3"), Err(ScanError::UnexpectedEof)));
         assert!(matches!(args(b"*1\r\n$3\r"), Err(ScanError::UnexpectedEof)));
+        // What the argument fast path leaves to the general one.
+        assert_eq!(args(b"*1\r\n$3\nabc\r\n").unwrap(), vec![b"abc".to_vec()]);
+        assert_eq!(args(b"*1\r\n$0\r\n\r\n").unwrap(), vec![Vec::new()]);
+        assert!(matches!(
+            args(b"*1\r\n$3\r\nab"),
+            Err(ScanError::UnexpectedEof)
+        ));
+        assert!(matches!(
+            args(b"*1\r\n$3\r\nabc\r"),
+            Err(ScanError::UnexpectedEof)
+        ));
+        match args(b"*1\r\n$3\r\nabcX\r\n") {
+            Err(ScanError::BadFormat { offset, reason }) => {
+                assert_eq!((offset, reason.as_str()), (11, "Expected \\r\\n"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(bad(b"*2\r\n$1\r\na\r\nx1\r\nb\r\n").contains("Expected '$'"));
     }
 
     #[test]

@@ -32,6 +32,7 @@
 //! ([`rewrite_base_at_switch`]).
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::BufWriter;
@@ -958,6 +959,9 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     let mut replayer = Replayer::new(&shared.keyspace);
     let mut total = 0u64;
     let mut base_size = 0u64;
+    // Whether each file loaded whole carries ringkv checksums, so picking
+    // the incr file to append to need not read the last one again.
+    let mut checksummed: HashMap<String, bool> = HashMap::new();
     // Empty files after a file do not make it "not the last": a failed
     // log's successor can exist empty when the process died.
     let non_empty: Vec<bool> = files
@@ -973,10 +977,16 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
         if meta.len() == 0 {
             continue;
         }
-        let data = fs::read(&path).with_context(|| format!("reading the AOF file {name}"))?;
         let file_started = Instant::now();
-        let report = load_file(&mut replayer, &data)
-            .map_err(|e| anyhow::anyhow!("loading the append only file {name}: {e}"))?;
+        let (report, file_len) = {
+            let map = File::open(&path)
+                .and_then(|f| map_aof_file(&f))
+                .with_context(|| format!("reading the AOF file {name}"))?;
+            let report = load_file(&mut replayer, &map)
+                .map_err(|e| anyhow::anyhow!("loading the append only file {name}: {e}"))?;
+            // The map goes before any truncation below.
+            (report, map.len() as u64)
+        };
         let v = &report.resp;
         let mut keep = v.valid_up_to;
         match &v.problem {
@@ -996,16 +1006,16 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
                 tracing::warn!("!!! Truncating the AOF {name} at offset {keep} !!!");
             }
         }
-        if keep < data.len() as u64 {
+        if keep < file_len {
             let f = fs::OpenOptions::new().write(true).open(&path)?;
             f.set_len(keep)?;
             f.sync_all()?;
             if v.problem.is_none() {
-                tracing::info!(
-                    "Cut {} bytes of log padding from {name}",
-                    data.len() as u64 - keep
-                );
+                tracing::info!("Cut {} bytes of log padding from {name}", file_len - keep);
             }
+        }
+        if v.problem.is_none() {
+            checksummed.insert(name.clone(), v.checksummed);
         }
         if v.problem.is_some() {
             if !is_last {
@@ -1061,11 +1071,13 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     let reuse = manifest
         .incrs
         .last()
-        .map(|f| p.dir.join(&f.name))
-        .filter(|path| {
-            fs::read(path)
-                .is_ok_and(|d| d.is_empty() || ringkv_engine::aof::validate(&d, 0).checksummed)
-        });
+        .filter(|f| match checksummed.get(&f.name) {
+            Some(c) => *c,
+            // Empty, or cut back after a torn tail: look at what is left.
+            None => fs::read(p.dir.join(&f.name))
+                .is_ok_and(|d| d.is_empty() || ringkv_engine::aof::validate(&d, 0).checksummed),
+        })
+        .map(|f| p.dir.join(&f.name));
     let incr_path = match reuse {
         Some(path) => {
             tracing::info!("Opening AOF incr file {} on server start", path.display());
@@ -1107,6 +1119,20 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     install(shared, &mut w, active);
     *shared.aof.mode.lock() = AofMode::On;
     Ok(())
+}
+
+/// Maps an AOF file read-only for loading: no copy into a heap buffer the
+/// size of the file (a page fault per 4 KiB of it, then a memcpy).
+#[allow(unsafe_code)]
+fn map_aof_file(file: &File) -> std::io::Result<memmap2::Mmap> {
+    // SAFETY: the map is only read while its file loads and is dropped
+    // before the loader truncates the file; like Redis, we assume nobody
+    // else truncates an AOF under a loading server (that would be a
+    // SIGBUS, not silent corruption).
+    let map = unsafe { memmap2::Mmap::map(file) }?;
+    // Read once, front to back.
+    let _ = map.advise(memmap2::Advice::Sequential);
+    Ok(map)
 }
 
 /// A rewrite interrupted by a crash leaves its temp base in `dir`; no
