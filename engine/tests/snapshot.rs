@@ -4,36 +4,18 @@
 //! slot is locked and nothing can change.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use ringkv_engine::keyspace::{Entry, Keyspace};
-use ringkv_engine::rdb::{check_rdb, AuxInfo, RdbReader, RdbWriteOptions};
-use ringkv_engine::snapshot::{
-    self, load_rdb, LoadOptions, Progress, SnapshotError, SnapshotMode, SnapshotTarget,
-};
+use ringkv_engine::snapshot::{self, load_rdb, LoadOptions, Progress, SnapshotError, SnapshotMode};
 use ringkv_engine::Value;
 
 const DBS: usize = 4;
 
-type Dataset = BTreeMap<(usize, Vec<u8>), Entry>;
-
-fn target(dir: &std::path::Path) -> SnapshotTarget {
-    SnapshotTarget {
-        dir: dir.to_path_buf(),
-        filename: "dump.rdb".into(),
-        temp_filename: None,
-        opts: RdbWriteOptions::default(),
-        aux: AuxInfo {
-            ctime_s: 1,
-            used_mem_bytes: 0,
-            aof_base: false,
-        },
-        key_save_delay_us: 0,
-    }
-}
+mod snapshot_common;
+use snapshot_common::{dataset_of_file, target, Dataset};
 
 fn put(ks: &Keyspace, db: usize, key: &[u8], value: Value) {
     ks.lock_key(key).insert(db, key, Entry::new(value));
@@ -60,19 +42,6 @@ fn dataset_of(ks: &Keyspace) -> Dataset {
             }
         }
     });
-    out
-}
-
-fn dataset_of_file(path: &std::path::Path) -> Dataset {
-    let data = std::fs::read(path).unwrap();
-    let report = check_rdb(&data, 0);
-    assert!(report.is_ok(), "{report}");
-    let mut out = Dataset::new();
-    let mut reader = RdbReader::new(&data).unwrap();
-    while let Some(item) = reader.next_item().unwrap() {
-        let fresh = out.insert((item.db as usize, item.key), item.entry);
-        assert!(fresh.is_none(), "a key appears twice in the snapshot");
-    }
     out
 }
 
@@ -120,7 +89,7 @@ fn snapshot_under_writes(mode: SnapshotMode) -> (Dataset, Dataset, Arc<Progress>
         .collect();
     std::thread::sleep(Duration::from_millis(50));
     let mut expected = Dataset::new();
-    let handle = snapshot::start(&ks, mode, target(dir.path()), |slots| {
+    let handle = snapshot::start(&ks, mode, target(dir.path(), 0), |slots| {
         for s in slots {
             for (db, d) in s.dbs() {
                 for (k, e) in d.iter() {
@@ -131,7 +100,7 @@ fn snapshot_under_writes(mode: SnapshotMode) -> (Dataset, Dataset, Arc<Progress>
     })
     .unwrap();
     assert!(matches!(
-        snapshot::start(&ks, mode, target(dir.path()), |_| {}),
+        snapshot::start(&ks, mode, target(dir.path(), 0), |_| {}),
         Err(SnapshotError::Busy)
     ));
     let keys_total = Progress::get(&handle.progress().keys_total);
@@ -193,7 +162,7 @@ fn forkless_appends_early_copies_at_the_cursors_next_step() {
     let ks = Arc::new(Keyspace::new(DBS));
     populate(&ks, 20_000);
     let dir = tempfile::tempdir().unwrap();
-    let mut slow = target(dir.path());
+    let mut slow = target(dir.path(), 0);
     slow.key_save_delay_us = 100;
     let expected = dataset_of(&ks);
     let handle = snapshot::start(&ks, SnapshotMode::Forkless, slow, |_| {}).unwrap();
@@ -264,7 +233,7 @@ fn a_keyspace_survives_save_and_load_in_both_modes() {
         e.expire_at_ms = 4_000_000_000_000;
         ks.lock_key(b"with-ttl").db_mut(2).insert(b"with-ttl", e);
         let dir = tempfile::tempdir().unwrap();
-        let out = snapshot::start(&ks, mode, target(dir.path()), |_| {})
+        let out = snapshot::start(&ks, mode, target(dir.path(), 0), |_| {})
             .unwrap()
             .wait()
             .unwrap();
@@ -291,7 +260,7 @@ fn load_drops_expired_keys_and_rejects_databases_out_of_range() {
     ks.lock_key(b"gone").db_mut(0).insert(b"gone", e);
     put(&ks, 3, b"kept", Value::string(b"v"));
     let dir = tempfile::tempdir().unwrap();
-    snapshot::save_blocking(&ks, target(dir.path())).unwrap();
+    snapshot::save_blocking(&ks, target(dir.path(), 0)).unwrap();
     let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
     let opts = LoadOptions {
         key_delay_us: 0,
@@ -317,7 +286,7 @@ fn a_failed_snapshot_reports_the_error_and_releases_the_keyspace() {
     populate(&ks, 10);
     let dir = tempfile::tempdir().unwrap();
     for mode in [SnapshotMode::Forkless, SnapshotMode::Fork] {
-        let mut t = target(&dir.path().join("missing-dir"));
+        let mut t = target(&dir.path().join("missing-dir"), 0);
         t.filename = "x.rdb".into();
         let r = snapshot::start(&ks, mode, t, |_| {}).unwrap().wait();
         assert!(r.is_err(), "{mode:?}");
@@ -325,7 +294,7 @@ fn a_failed_snapshot_reports_the_error_and_releases_the_keyspace() {
     }
     // Neither a failed nor an aborted forkless snapshot leaves anything in
     // the slots: the next one starts clean.
-    let mut slow = target(dir.path());
+    let mut slow = target(dir.path(), 0);
     slow.key_save_delay_us = 200_000;
     let handle = snapshot::start(&ks, SnapshotMode::Forkless, slow, |_| {}).unwrap();
     // The key the cursor reaches last.
@@ -338,6 +307,6 @@ fn a_failed_snapshot_reports_the_error_and_releases_the_keyspace() {
     handle.abort();
     assert!(!ks.snapshot_running());
     let expected = dataset_of(&ks);
-    snapshot::save_blocking(&ks, target(dir.path())).unwrap();
+    snapshot::save_blocking(&ks, target(dir.path(), 0)).unwrap();
     assert!(expected == dataset_of_file(&dir.path().join("dump.rdb")));
 }

@@ -5,18 +5,17 @@
 //! (SWAPDB, FLUSHDB, FLUSHALL) may copy whole slots.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use ringkv_engine::exec::{ExecCtx, Locks, Propagation};
 use ringkv_engine::expire::{active_expire_cycle, ExpireCursor};
-use ringkv_engine::keyspace::{Entry, Keyspace};
-use ringkv_engine::rdb::{check_rdb, AuxInfo, RdbReader, RdbWriteOptions};
+use ringkv_engine::keyspace::Keyspace;
 use ringkv_engine::reply::{Protocol, ReplyWriter};
-use ringkv_engine::snapshot::{self, Progress, SnapshotHandle, SnapshotMode, SnapshotTarget};
+use ringkv_engine::snapshot::{self, Progress, SnapshotHandle, SnapshotMode};
 use ringkv_engine::stats::ThreadStats;
 
-type Dataset = BTreeMap<(usize, Vec<u8>), Entry>;
+mod snapshot_common;
+use snapshot_common::{dataset_of_file, target, Dataset};
 
 const DBS: usize = 16;
 /// Keys of each kind; with the cursor slowed to `KEY_SAVE_DELAY_US` a key,
@@ -65,46 +64,23 @@ impl Client {
     }
 }
 
-fn target(dir: &std::path::Path) -> SnapshotTarget {
-    SnapshotTarget {
-        dir: dir.to_path_buf(),
-        filename: "dump.rdb".into(),
-        temp_filename: None,
-        opts: RdbWriteOptions::default(),
-        aux: AuxInfo {
-            ctime_s: 1,
-            used_mem_bytes: 0,
-            aof_base: false,
-        },
-        key_save_delay_us: KEY_SAVE_DELAY_US,
-    }
-}
-
-fn dataset_of_file(path: &std::path::Path) -> Dataset {
-    let data = std::fs::read(path).unwrap();
-    let report = check_rdb(&data, 0);
-    assert!(report.is_ok(), "{report}");
-    let mut out = Dataset::new();
-    let mut reader = RdbReader::new(&data).unwrap();
-    while let Some(item) = reader.next_item().unwrap() {
-        let fresh = out.insert((item.db as usize, item.key), item.entry);
-        assert!(fresh.is_none(), "a key appears twice in the snapshot");
-    }
-    out
-}
-
 /// Starts a slowed forkless snapshot; returns it and the dataset at its point.
 fn start_snapshot(ks: &Arc<Keyspace>, dir: &std::path::Path) -> (SnapshotHandle, Dataset) {
     let mut expected = Dataset::new();
-    let handle = snapshot::start(ks, SnapshotMode::Forkless, target(dir), |slots| {
-        for s in slots {
-            for (db, d) in s.dbs() {
-                for (k, e) in d.iter() {
-                    expected.insert((db, k.to_vec()), e.clone());
+    let handle = snapshot::start(
+        ks,
+        SnapshotMode::Forkless,
+        target(dir, KEY_SAVE_DELAY_US),
+        |slots| {
+            for s in slots {
+                for (db, d) in s.dbs() {
+                    for (k, e) in d.iter() {
+                        expected.insert((db, k.to_vec()), e.clone());
+                    }
                 }
             }
-        }
-    })
+        },
+    )
     .unwrap();
     (handle, expected)
 }
