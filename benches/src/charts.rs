@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use anyhow::{anyhow, Context};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
@@ -78,6 +79,34 @@ fn fixed(decimals: usize) -> impl Fn(&f64) -> String {
     move |v| format!("{v:.decimals$}")
 }
 
+/// A white canvas of the standard size, to be written to `path`.
+fn canvas(path: &Path) -> anyhow::Result<DrawingArea<BitMapBackend<'_>, Shift>> {
+    font()?;
+    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
+    root.fill(&WHITE).map_err(drawing)?;
+    Ok(root)
+}
+
+/// The boxed legend of every chart.
+fn draw_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+    font_px: u32,
+) -> anyhow::Result<()>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font((FAMILY, font_px))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()
+        .map_err(drawing)
+}
+
 /// Lines of `series` on linear axes, with a legend.
 #[allow(clippy::too_many_arguments)]
 fn line_chart(
@@ -90,12 +119,10 @@ fn line_chart(
     x_fmt: &dyn Fn(&f64) -> String,
     y_fmt: &dyn Fn(&f64) -> String,
 ) -> anyhow::Result<()> {
-    font()?;
     let (x0, x1, y0, y1) = bounds(series).context("nothing to plot")?;
     let y0 = if y_from_zero { y0.min(0.0) } else { y0 };
     let pad = ((y1 - y0) * 0.08).max(1e-3);
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(drawing)?;
+    let root = canvas(path)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, (FAMILY, 24))
         .margin(20)
@@ -125,14 +152,7 @@ fn line_chart(
             .draw_series(s.points.iter().map(|&p| Circle::new(p, 3, c.filled())))
             .map_err(drawing)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FAMILY, 18))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(drawing)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 18)?;
     root.present().map_err(drawing)?;
     Ok(())
 }
@@ -173,7 +193,6 @@ fn nines(q: f64) -> f64 {
 /// Latency (log scale) against quantile on a nines axis: the tail is as
 /// wide as the body.
 pub fn latency_cdf(path: &Path, title: &str, series: &[Series]) -> anyhow::Result<()> {
-    font()?;
     // The axis ends one nine past the highest quantile below 1 (the
     // maximum itself is drawn at the right edge).
     let max_nines = (series
@@ -186,8 +205,7 @@ pub fn latency_cdf(path: &Path, title: &str, series: &[Series]) -> anyhow::Resul
         .ceil();
     let (_, _, y0, y1) = bounds(series).context("nothing to plot")?;
     let (y0, y1) = (y0.max(0.001) * 0.8, y1.max(0.002) * 1.25);
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(drawing)?;
+    let root = canvas(path)?;
     let mut chart = ChartBuilder::on(&root)
         .caption(title, (FAMILY, 24))
         .margin(20)
@@ -230,14 +248,7 @@ pub fn latency_cdf(path: &Path, title: &str, series: &[Series]) -> anyhow::Resul
             .label(s.label.as_str())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FAMILY, 18))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(drawing)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 18)?;
     root.present().map_err(drawing)?;
     Ok(())
 }
@@ -245,13 +256,11 @@ pub fn latency_cdf(path: &Path, title: &str, series: &[Series]) -> anyhow::Resul
 /// Grouped bars: requests/s per appendfsync policy, ringkv next to redis,
 /// one panel per pipeline depth (their scales differ tenfold).
 pub fn appendfsync_rps(path: &Path, rows: &[FsyncModeRps]) -> anyhow::Result<()> {
-    font()?;
     let mut pipelines: Vec<u32> = rows.iter().map(|r| r.pipeline).collect();
     pipelines.sort_unstable();
     pipelines.dedup();
     anyhow::ensure!(!pipelines.is_empty(), "nothing to plot");
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(drawing)?;
+    let root = canvas(path)?;
     let root = root
         .titled(
             "SET requests/s by appendfsync policy (50 clients)",
@@ -314,14 +323,7 @@ pub fn appendfsync_rps(path: &Path, rows: &[FsyncModeRps]) -> anyhow::Result<()>
                 .label(label)
                 .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font((FAMILY, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()
-            .map_err(drawing)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 16)?;
     }
     root.present().map_err(drawing)?;
     Ok(())

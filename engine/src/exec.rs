@@ -195,6 +195,10 @@ pub struct ExecCtx<'k> {
     /// Keys that received elements and may serve blocked clients
     /// (Redis's `signalKeyAsReady`): (db, key).
     pub ready_keys: SmallVec<[(usize, ByteStr); 2]>,
+    /// Databases SWAPDB exchanged: any key blocked clients wait on in them
+    /// may now hold data (Redis rescans both for ready keys; only the
+    /// server knows which keys clients wait on).
+    pub swapped_dbs: Option<(usize, usize)>,
     locks: Locks<'k>,
 }
 
@@ -242,6 +246,7 @@ impl<'k> ExecCtx<'k> {
             block: None,
             unblocked_rerun: false,
             ready_keys: SmallVec::new(),
+            swapped_dbs: None,
             locks,
         }
     }

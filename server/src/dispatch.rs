@@ -353,7 +353,7 @@ fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) 
     exec.run_fn(f, args);
     crate::persist::after_write(shared, exec.prop);
     let mut ready = std::mem::take(&mut exec.ready_keys);
-    swapped_db_ready_keys(shared, args, &mut ready);
+    swapped_db_ready_keys(shared, exec.swapped_dbs.take(), &mut ready);
     if let Some(req) = exec.block.take() {
         // Registered while the slot locks are still held: see blocking.rs.
         shared.blocked.register(Waiter {
@@ -376,26 +376,16 @@ fn run_engine(ctx: &mut CmdCtx<'_>, cmd: &Command, f: EngineFn, args: &[&[u8]]) 
 }
 
 /// After SWAPDB a, b, every key a client waits on in either database may
-/// now hold data (Redis 7.0 rescans both for ready keys): each is offered
-/// to its waiters, who block again where it still has none.
+/// now hold data: each is offered to its waiters, who block again where it
+/// still has none.
 pub fn swapped_db_ready_keys(
     shared: &Shared,
-    args: &[&[u8]],
+    swapped: Option<(usize, usize)>,
     ready: &mut impl Extend<(usize, ByteStr)>,
 ) {
-    let [name, a, b] = args else {
+    let Some((a, b)) = swapped else {
         return;
     };
-    if shared.blocked.is_empty() || !name.eq_ignore_ascii_case(b"swapdb") {
-        return;
-    }
-    let parse = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<usize>().ok();
-    let (Some(a), Some(b)) = (parse(a), parse(b)) else {
-        return;
-    };
-    if a == b || a >= shared.keyspace.db_count() || b >= shared.keyspace.db_count() {
-        return;
-    }
     for db in [a, b] {
         ready.extend(
             shared

@@ -867,23 +867,12 @@ fn met(ok: bool) -> &'static str {
 }
 
 fn persistence_specs(ctx: &Ctx) -> Vec<BenchSpec> {
-    let (n1, n16) = if ctx.quick {
+    let requests = if ctx.quick {
         (30_000, 150_000)
     } else {
         (100_000, 500_000)
     };
-    [(1, n1), (16, n16)]
-        .into_iter()
-        .map(|(pipeline, requests)| BenchSpec {
-            tests: "set".into(),
-            clients: 50,
-            requests,
-            data_size: 64,
-            keyspace: 100_000,
-            pipeline,
-            loadgen: None,
-        })
-        .collect()
+    scenario::pipeline_specs("set", requests)
 }
 
 fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {

@@ -139,11 +139,17 @@ pub fn mib(n: f64) -> String {
 /// SET/GET-style specs the harness compares at pipeline 1 and 16: 50
 /// clients, 64-byte values, 100,000 random keys.
 pub fn string_specs(ctx: &Ctx, tests: &str) -> Vec<BenchSpec> {
-    let (n1, n16) = if ctx.quick {
+    let requests = if ctx.quick {
         (50_000, 200_000)
     } else {
         (200_000, 1_000_000)
     };
+    pipeline_specs(tests, requests)
+}
+
+/// `tests` at pipeline 1 and 16 with (requests at 1, requests at 16): 50
+/// clients, 64-byte values, 100,000 random keys.
+pub fn pipeline_specs(tests: &str, (n1, n16): (u64, u64)) -> Vec<BenchSpec> {
     [(1, n1), (16, n16)]
         .into_iter()
         .map(|(pipeline, requests)| BenchSpec {

@@ -595,6 +595,7 @@ fn swapdb(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
                 slot.touch_all_watched(b, true);
             }
         });
+        ctx.swapped_dbs = Some((a, b));
     }
     ctx.dirty += 1;
     ctx.out.ok();

@@ -160,7 +160,8 @@ pub fn exec(ctx: &mut CmdCtx<'_>, _args: &[&[u8]]) {
             Exec::Engine(f) => {
                 exec.run_fn(f, &argv);
                 ready.extend(exec.ready_keys.drain(..));
-                crate::dispatch::swapped_db_ready_keys(shared, &argv, &mut ready);
+                let swapped = exec.swapped_dbs.take();
+                crate::dispatch::swapped_db_ready_keys(shared, swapped, &mut ready);
             }
             Exec::Server(f) => {
                 // Server commands write to their own buffer: the transaction's
