@@ -6,7 +6,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use ringkv_testkit::{start_ringkv, ServerProcess};
+use ringkv_testkit::{start_redis, start_ringkv, ServerProcess};
 
 fn ringkv(backend: &str) -> ServerProcess {
     start_ringkv(
@@ -122,12 +122,18 @@ fn a_disconnected_waiter_is_skipped() {
 }
 
 /// SWAPDB serves clients whose key now holds data in their database (as
-/// Redis 7.0 rescans both databases), also from inside MULTI; a waiter
+/// Redis 7.0 rescans both databases; checked against redis-server), also
+/// from inside MULTI; a waiter
 /// whose key is still missing (or was popped first) stays blocked, and so
 /// do waiters across a FLUSHALL.
 #[test]
 fn swapdb_serves_waiters_whose_key_arrived() {
-    let server = ringkv("uring");
+    swapdb_serves_waiters(ringkv("uring"));
+    // The same replies from the real thing.
+    swapdb_serves_waiters(start_redis(&[]));
+}
+
+fn swapdb_serves_waiters(server: ServerProcess) {
     let mut waiter = server.connect();
     let mut other = server.connect();
     let mut wrong_type = server.connect();
