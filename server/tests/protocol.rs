@@ -182,16 +182,34 @@ fn large_values_and_deep_pipelines() {
 fn maxclients_rejects_with_redis_error() {
     for backend in ["uring", "epoll"] {
         let server = ringkv(&["--maxclients", "2", "--io-backend", backend]);
-        let mut a = server.connect();
-        // The start-up probe's connection may not be reaped yet: wait until
-        // `a` is the only client before taking the second place.
+        // The start-up probes' connections may not be reaped yet, so `a`
+        // itself can be refused: retry until it is in, then wait until it
+        // is the only client before taking the second place.
         let deadline = Instant::now() + Duration::from_secs(10);
+        let mut a = loop {
+            let mut a = server.connect();
+            let accepted =
+                a.write_all(b"PING\r\n").is_ok() && read_until_quiet(&mut a) == b"+PONG\r\n";
+            if accepted {
+                break a;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: never accepted a first client"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
         loop {
             a.write_all(b"INFO clients\r\n").expect("write");
             let info = String::from_utf8_lossy(&read_until_quiet(&mut a)).into_owned();
-            if info.contains("connected_clients:1\r\n") || Instant::now() > deadline {
+            if info.contains("connected_clients:1\r\n") {
                 break;
             }
+            assert!(
+                Instant::now() < deadline,
+                "{backend}: probes never reaped: {info}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
         }
         let mut b = server.connect();
         b.write_all(b"PING\r\n").expect("write");
