@@ -418,6 +418,21 @@ impl<'k> ExecCtx<'k> {
         old
     }
 
+    /// Stores `entry` under `key` whatever was there, in one lookup where
+    /// [`ExecCtx::peek`] + [`ExecCtx::insert`] take three (a plain SET,
+    /// and every SET the AOF loader replays). An old value that had already
+    /// expired is counted and propagated as `DEL` first, as Redis's
+    /// lookupKeyWrite before the overwrite would have done.
+    pub fn replace(&mut self, key: &[u8], entry: Entry) {
+        let now = self.now_ms;
+        let db = self.db;
+        let old = self.insert(key, entry);
+        if old.is_some_and(|e| e.is_expired(now)) {
+            ThreadStats::bump(&self.stats.expired_keys, 1);
+            self.prop.push(db, &[b"DEL", key]);
+        }
+    }
+
     /// Removes `key`; returns the removed entry if it existed (and had not expired).
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         self.expire_if_needed(key);

@@ -216,8 +216,10 @@ type WatchMap = HashMap<(u32, ByteStr), SmallVec<[WatchFlag; 1]>>;
 #[derive(Debug)]
 pub struct SlotData {
     id: SlotId,
-    /// Per-database maps, grown on first write to a database.
-    dbs: Vec<DbSlot>,
+    /// Per-database maps, grown on first write to a database. The first
+    /// sits inline: a keyed command on database 0 then finds its table one
+    /// cache miss sooner than through a separate allocation.
+    dbs: SmallVec<[DbSlot; 1]>,
     /// WATCHed keys of this slot: (db, key) → flags of the watching clients.
     /// Boxed and absent until the first WATCH: 8 bytes instead of a whole
     /// map in each of the 16384 slots, almost none of which is ever watched.
@@ -233,7 +235,7 @@ impl SlotData {
     fn new(id: SlotId) -> SlotData {
         SlotData {
             id,
-            dbs: Vec::new(),
+            dbs: SmallVec::new(),
             watched: None,
             capture: None,
         }
@@ -603,8 +605,14 @@ mod tests {
     #[test]
     fn idle_slots_stay_small() {
         // 16384 of them exist from startup, most never watched.
-        // 48: the snapshot capture pointer joined the id, the maps and the watches.
-        assert!(std::mem::size_of::<SlotData>() <= 48);
+        // 80: the id, the watches, the snapshot capture pointer and database
+        // 0's table inline (32 bytes more than a Vec, 512 KiB over all slots,
+        // repaid by the 64-byte allocation each used slot no longer makes).
+        assert!(
+            std::mem::size_of::<SlotData>() <= 80,
+            "{}",
+            std::mem::size_of::<SlotData>()
+        );
         let mut s = SlotData::new(SlotId(0));
         let flag = WatchFlag::default();
         s.watch(0, b"k", &flag);

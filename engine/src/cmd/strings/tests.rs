@@ -631,3 +631,36 @@ fn lcs_random_strings_match_redis_server() {
         }
     }
 }
+
+#[test]
+fn set_over_an_expired_key_propagates_its_del_first() {
+    let mut t = env();
+    t.cmd("SET k old PX 100");
+    t.now_ms += 1_000;
+    let expired_before = t
+        .stats
+        .expired_keys
+        .load(std::sync::atomic::Ordering::Relaxed);
+    // Plain SET (one lookup) and SET EX behave alike: the expired value is
+    // counted and logged as gone before the new one.
+    assert_eq!(t.cmd("SET k new"), OK);
+    assert_eq!(t.propagated(), vec!["DEL k", "SET k new"]);
+    t.cmd("SET k old PX 100");
+    t.now_ms += 1_000;
+    assert_eq!(t.cmd("SET k new EX 10"), OK);
+    let at = t.now_ms + 10_000;
+    assert_eq!(
+        t.propagated(),
+        vec!["DEL k".to_string(), format!("SET k new PXAT {at}")]
+    );
+    let expired = t
+        .stats
+        .expired_keys
+        .load(std::sync::atomic::Ordering::Relaxed)
+        - expired_before;
+    assert_eq!(expired, 2);
+    // A live key is simply replaced.
+    assert_eq!(t.cmd("SET k newer"), OK);
+    assert_eq!(t.propagated(), vec!["SET k newer"]);
+    assert_eq!(t.cmd("GET k"), bulk("newer"));
+}
