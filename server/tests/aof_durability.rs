@@ -71,9 +71,15 @@ fn missing(c: &mut redis::Connection, acked: &[Vec<(u64, Instant)>]) -> Vec<(usi
 fn always_never_loses_an_acknowledged_write() {
     let mut rng = rand::thread_rng();
     for round in 0..4 {
-        // Each way a group is made durable: fdatasync one at a time,
-        // overlapped fdatasyncs, O_DIRECT|O_DSYNC writes.
-        let (mode, overlap) = [("fdatasync", "1"), ("fdatasync", "4"), ("odirect", "1")][round % 3];
+        // Each way a group is made durable: fdatasync from the writer one
+        // at a time, overlapped ring fdatasyncs, O_DIRECT|O_DSYNC writes, a
+        // write linked to a ring fdatasync.
+        let (mode, overlap) = [
+            ("fdatasync", "1"),
+            ("fdatasync", "4"),
+            ("odirect", "1"),
+            ("linked", "1"),
+        ][round % 4];
         let mut server = ringkv_aof(
             None,
             &[

@@ -217,7 +217,12 @@ const SHUTDOWN_ON_SIGNAL: &[(&str, u32)] = &[
 ];
 pub const IO_BACKENDS: &[(&str, u32)] = &[("auto", 0), ("uring", 1), ("epoll", 2)];
 pub const SNAPSHOT_MODES: &[(&str, u32)] = &[("forkless", 0), ("fork", 1)];
-pub const AOF_FSYNC_MODES: &[(&str, u32)] = &[("fdatasync", 0), ("odsync", 1), ("odirect", 2)];
+pub const AOF_FSYNC_MODES: &[(&str, u32)] = &[
+    ("fdatasync", 0),
+    ("odsync", 1),
+    ("odirect", 2),
+    ("linked", 3),
+];
 
 /// Every directive. Order is the order CONFIG GET patterns and CONFIG
 /// REWRITE visit them in (Redis uses hash order, which clients cannot rely

@@ -1,6 +1,7 @@
 //! How the writer thread gets a group onto the disk: through its own
-//! io_uring ring (one `write` with a linked `fdatasync`, one syscall), or
-//! with plain `pwrite` + `fdatasync` when io_uring is unavailable.
+//! io_uring ring (a `write`, then `fdatasync(2)` from the writer thread, or
+//! in linked mode the write linked to a ring `fdatasync`), or with plain
+//! `pwrite` + `fdatasync` when io_uring is unavailable.
 
 use std::fs::File;
 use std::io;
@@ -61,7 +62,11 @@ pub(crate) fn new_sink(
         SyncMethod::DsyncWrite | SyncMethod::DirectDsyncWrite
     );
     Ok(match backend {
-        BackendKind::Uring => Box::new(UringSink::new(dsync_writes, sync_overlap_max)?),
+        BackendKind::Uring => Box::new(UringSink::new(
+            dsync_writes,
+            method == SyncMethod::LinkedFdatasync,
+            sync_overlap_max,
+        )?),
         BackendKind::Epoll => Box::new(PwriteSink { dsync_writes }),
     })
 }
@@ -126,8 +131,11 @@ impl GroupSink for PwriteSink {
 
 pub(crate) struct UringSink {
     ring: IoUring,
-    /// Make synced writes `RWF_DSYNC` instead of linking an `fdatasync`.
+    /// Make synced writes `RWF_DSYNC` instead of following with `fdatasync`.
     dsync_writes: bool,
+    /// Link an io_uring `fdatasync` to a synced write instead of calling
+    /// `fdatasync(2)` once the write completes.
+    linked_fsync: bool,
     /// 1 = syncs are never overlapped.
     sync_overlap_max: usize,
     syncs_in_flight: usize,
@@ -156,7 +164,11 @@ fn is_retryable(e: &io::Error) -> bool {
 }
 
 impl UringSink {
-    fn new(dsync_writes: bool, sync_overlap_max: usize) -> io::Result<UringSink> {
+    fn new(
+        dsync_writes: bool,
+        linked_fsync: bool,
+        sync_overlap_max: usize,
+    ) -> io::Result<UringSink> {
         // Room for every overlapped sync, a write (or write + fsync) and
         // the waker poll; the completion queue is twice as large.
         let entries = (sync_overlap_max + 4).next_power_of_two().max(8);
@@ -171,6 +183,7 @@ impl UringSink {
         Ok(UringSink {
             ring,
             dsync_writes,
+            linked_fsync,
             sync_overlap_max: overlap,
             syncs_in_flight: 0,
             syncs_done: Vec::new(),
@@ -231,8 +244,9 @@ impl UringSink {
         }
     }
 
-    /// Submits `write` (linked to an `fdatasync` if `sync`) and waits for
-    /// both; returns bytes written and the fsync result. A short write
+    /// Submits `write` (with `sync`: `RWF_DSYNC`, or linked to an
+    /// `fdatasync` in linked mode, else nothing more) and waits for it;
+    /// returns bytes written and the linked fsync's result. A short write
     /// breaks the link, so the fsync then reports ECANCELED.
     fn write_once(
         &mut self,
@@ -244,7 +258,7 @@ impl UringSink {
         let len = buf.len().min(WRITE_CHUNK_BYTES_MAX);
         let fd = types::Fd(file.as_raw_fd());
         let dsync = sync && self.dsync_writes;
-        let sync = sync && !dsync;
+        let sync = sync && !dsync && self.linked_fsync;
         let mut write = opcode::Write::new(fd, buf.as_ptr(), len as u32)
             .offset(offset)
             .rw_flags(if dsync { libc::RWF_DSYNC } else { 0 })
@@ -311,6 +325,9 @@ impl GroupSink for UringSink {
                     return synced;
                 }
             }
+        }
+        if sync && !self.dsync_writes && !self.linked_fsync {
+            return file.sync_data();
         }
         Ok(())
     }
@@ -416,7 +433,11 @@ mod tests {
             .write(true)
             .open(&path)
             .unwrap();
-        for method in [SyncMethod::Fdatasync, SyncMethod::DsyncWrite] {
+        for method in [
+            SyncMethod::Fdatasync,
+            SyncMethod::LinkedFdatasync,
+            SyncMethod::DsyncWrite,
+        ] {
             let mut sink = new_sink(backend, method, 1).unwrap();
             sink.write_group(&file, 0, b"hello ", true).unwrap();
             sink.write_group(&file, 6, b"world", false).unwrap();
@@ -444,7 +465,11 @@ mod tests {
         std::fs::write(&path, b"x").unwrap();
         let file = File::open(&path).unwrap();
         for backend in [BackendKind::Epoll, BackendKind::Uring] {
-            for method in [SyncMethod::Fdatasync, SyncMethod::DsyncWrite] {
+            for method in [
+                SyncMethod::Fdatasync,
+                SyncMethod::LinkedFdatasync,
+                SyncMethod::DsyncWrite,
+            ] {
                 let mut sink = new_sink(backend, method, 1).unwrap();
                 assert!(sink.write_group(&file, 0, b"data", true).is_err());
             }
