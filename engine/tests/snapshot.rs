@@ -4,6 +4,7 @@
 //! slot is locked and nothing can change.
 #![allow(clippy::unwrap_used)]
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -242,11 +243,12 @@ fn a_keyspace_survives_save_and_load_in_both_modes() {
         let loaded = Keyspace::new(DBS);
         let opts = LoadOptions {
             key_delay_us: 0,
+            progress_interval_bytes: snapshot::PROGRESS_INTERVAL_BYTES,
             verify_checksum: true,
             drop_expired: true,
             now_ms: ringkv_engine::clock::now_ms(),
         };
-        let stats = load_rdb(&loaded, &data, opts, |_| {}).unwrap();
+        let stats = load_rdb(&loaded, &data, opts, |_| ControlFlow::Continue(())).unwrap();
         assert_eq!(stats.keys_loaded, 3001, "{mode:?}");
         assert!(dataset_of(&ks) == dataset_of(&loaded), "{mode:?}");
     }
@@ -264,20 +266,69 @@ fn load_drops_expired_keys_and_rejects_databases_out_of_range() {
     let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
     let opts = LoadOptions {
         key_delay_us: 0,
+        progress_interval_bytes: snapshot::PROGRESS_INTERVAL_BYTES,
         verify_checksum: true,
         drop_expired: true,
         now_ms: ringkv_engine::clock::now_ms(),
     };
     let loaded = Keyspace::new(DBS);
-    let stats = load_rdb(&loaded, &data, opts, |_| {}).unwrap();
+    let stats = load_rdb(&loaded, &data, opts, |_| ControlFlow::Continue(())).unwrap();
     assert_eq!((stats.keys_loaded, stats.keys_expired), (1, 1));
     let too_few = Keyspace::new(2);
-    let err = load_rdb(&too_few, &data, opts, |_| {}).unwrap_err();
+    let err = load_rdb(&too_few, &data, opts, |_| ControlFlow::Continue(())).unwrap_err();
     assert!(err.to_string().contains("more than 2 databases"), "{err}");
     let mut corrupt = data.clone();
     let n = corrupt.len();
     corrupt[n - 3] ^= 0xff;
-    assert!(load_rdb(&Keyspace::new(DBS), &corrupt, opts, |_| {}).is_err());
+    assert!(load_rdb(&Keyspace::new(DBS), &corrupt, opts, |_| {
+        ControlFlow::Continue(())
+    })
+    .is_err());
+}
+
+#[test]
+fn load_reports_progress_every_1024_keys_and_stops_when_asked() {
+    let ks = Arc::new(Keyspace::new(DBS));
+    for i in 0..5_000 {
+        put(&ks, 0, format!("k{i}").as_bytes(), Value::string(b"v"));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    snapshot::save_blocking(&ks, target(dir.path(), 0)).unwrap();
+    let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
+    let opts = LoadOptions {
+        key_delay_us: 0,
+        progress_interval_bytes: snapshot::PROGRESS_INTERVAL_BYTES,
+        verify_checksum: true,
+        drop_expired: true,
+        now_ms: ringkv_engine::clock::now_ms(),
+    };
+    // A small file: only the key count triggers reports before the end.
+    let mut offsets = Vec::new();
+    load_rdb(&Keyspace::new(DBS), &data, opts, |at| {
+        offsets.push(at);
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(offsets.len(), 5_000 / 1024 + 1, "{offsets:?}");
+    assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+    assert_eq!(*offsets.last().unwrap(), data.len() as u64);
+    // Breaking stops the load there, with the keys read so far loaded.
+    let partial = Keyspace::new(DBS);
+    let mut calls = 0;
+    let err = load_rdb(&partial, &data, opts, |_| {
+        calls += 1;
+        if calls == 2 {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    })
+    .unwrap_err();
+    assert!(
+        matches!(err, snapshot::LoadError::Interrupted { .. }),
+        "{err}"
+    );
+    assert_eq!(partial.db_len(0), 2048);
 }
 
 #[test]

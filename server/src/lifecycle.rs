@@ -125,9 +125,23 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     let loaded = crate::persist::load_at_startup(&shared);
     shared.loading.store(false, Ordering::Release);
-    if let Err(e) = loaded {
-        shared.request_shutdown();
-        return Err(e);
+    match loaded {
+        Ok(()) => {}
+        Err(_) if crate::persist::rdb::load_was_interrupted(&shared) => {
+            // SIGTERM or SHUTDOWN during the load: Redis 7.0 exits at once
+            // without saving (the files on disk are the whole dataset).
+            tracing::warn!("Shutdown requested while loading: exiting without saving");
+            for h in handles {
+                let _ = h.join();
+            }
+            crate::persist::on_shutdown(&shared);
+            tracing::info!("ringkv is now ready to exit, bye bye...");
+            return Ok(());
+        }
+        Err(e) => {
+            shared.request_shutdown();
+            return Err(e);
+        }
     }
     crate::memory::record_startup();
     crate::cron::start(&shared)?;

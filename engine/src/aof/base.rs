@@ -175,6 +175,7 @@ mod tests {
         push_cmd(&mut data, &[b"select", b"2"]);
         push_cmd(&mut data, &[b"hset", b"h", b"f", b"v", b"g", b"w"]);
         r.replay_resp(&data, 0).unwrap();
+        drop(r);
         ks
     }
 

@@ -7,6 +7,9 @@
 //! commands until EXEC, and keys whose TTL has passed are kept as loaded
 //! (they expire lazily or by the active cycle afterwards).
 
+use std::ops::ControlFlow;
+use std::time::Duration;
+
 use crate::aof::scan::{validate_with, Item, ScanError, ScanSink, Scanner, Validation};
 use crate::command::{CommandSpec, EngineFn};
 use crate::exec::{ExecCtx, Locks, Propagation};
@@ -27,7 +30,18 @@ pub enum ReplayError {
     RdbDbOutOfRange { db_count: usize },
     #[error(transparent)]
     Rdb(#[from] RdbError),
+    /// The progress callback asked to stop (a shutdown during the load).
+    #[error("loading interrupted at offset {offset}")]
+    Interrupted { offset: u64 },
 }
+
+/// Progress is reported once per this many commands (or RDB keys), as
+/// Redis serves clients every 1024 commands of an AOF load.
+pub const PROGRESS_INTERVAL_ITEMS: u64 = 1024;
+
+/// Told the file offset reached every [`PROGRESS_INTERVAL_ITEMS`]; breaks
+/// to stop the load.
+pub type ProgressFn<'k> = Box<dyn FnMut(u64) -> ControlFlow<()> + 'k>;
 
 /// Replays files into a keyspace; one per load.
 pub struct Replayer<'k> {
@@ -45,6 +59,10 @@ pub struct Replayer<'k> {
     now_ms: u64,
     pub commands_applied: u64,
     pub rdb_keys_loaded: u64,
+    progress: Option<ProgressFn<'k>>,
+    /// Redis's hidden `key-load-delay`: a pause after each command or key,
+    /// so tests can watch a load.
+    item_delay: Duration,
 }
 
 impl<'k> Replayer<'k> {
@@ -65,7 +83,34 @@ impl<'k> Replayer<'k> {
             now_ms: crate::clock::now_ms(),
             commands_applied: 0,
             rdb_keys_loaded: 0,
+            progress: None,
+            item_delay: Duration::ZERO,
         }
+    }
+
+    /// Reports progress to `f` (see [`ProgressFn`]).
+    pub fn set_progress(&mut self, f: ProgressFn<'k>) {
+        self.progress = Some(f);
+    }
+
+    pub fn set_item_delay(&mut self, delay: Duration) {
+        self.item_delay = delay;
+    }
+
+    /// After each applied item: the optional pause, and every
+    /// [`PROGRESS_INTERVAL_ITEMS`] the progress report.
+    fn after_item(&mut self, items: u64, offset: u64) -> Result<(), ReplayError> {
+        if !self.item_delay.is_zero() {
+            std::thread::sleep(self.item_delay);
+        }
+        if items.is_multiple_of(PROGRESS_INTERVAL_ITEMS) {
+            if let Some(f) = self.progress.as_mut() {
+                if f(offset).is_break() {
+                    return Err(ReplayError::Interrupted { offset });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Each file gets a fresh fake client in Redis: database 0, no MULTI.
@@ -92,6 +137,7 @@ impl<'k> Replayer<'k> {
                 .db_mut(db)
                 .insert(&item.key, item.entry);
             self.rdb_keys_loaded += 1;
+            self.after_item(self.rdb_keys_loaded, reader.position())?;
         }
         Ok(reader.position())
     }
@@ -197,8 +243,9 @@ impl<'k> Replayer<'k> {
         exec.in_multi = true;
         exec.run(spec, args);
         self.db = exec.db;
+        drop(exec);
         self.commands_applied += 1;
-        Ok(())
+        self.after_item(self.commands_applied, offset)
     }
 
     /// The command named `name` in any case, without allocating.

@@ -1,14 +1,21 @@
 //! Loading an RDB image into the keyspace (startup, DEBUG RELOAD, and an
 //! RDB-format AOF base).
 
+use std::ops::ControlFlow;
+
 use crate::keyspace::Keyspace;
 use crate::rdb::decoder::{RdbReader, ResizeHint};
 use crate::rdb::error::RdbError;
 use crate::slot::SLOT_COUNT;
 
-/// Progress is reported at most once per this many bytes read (Redis's
-/// `loading-process-events-interval-bytes`).
+/// Redis's default `loading-process-events-interval-bytes`: progress is
+/// reported about once per this many bytes read.
 pub const PROGRESS_INTERVAL_BYTES: u64 = 2 * 1024 * 1024;
+
+/// ... or once per this many keys, whichever comes first: a load of huge
+/// values or slowed down key by key (`key-load-delay`) still reports, and
+/// still notices a shutdown, often enough.
+pub const PROGRESS_INTERVAL_KEYS: u64 = 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct LoadOptions {
@@ -21,6 +28,8 @@ pub struct LoadOptions {
     /// Redis's hidden `key-load-delay`: µs to sleep after each key, so that
     /// tests can watch a load in progress. 0 = none.
     pub key_delay_us: u64,
+    /// `loading-process-events-interval-bytes` (see [`load_rdb`]).
+    pub progress_interval_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -38,6 +47,9 @@ pub struct LoadStats {
 pub enum LoadError {
     #[error(transparent)]
     Rdb(#[from] RdbError),
+    /// The progress callback asked to stop (a shutdown during the load).
+    #[error("loading interrupted at offset {offset}")]
+    Interrupted { offset: u64 },
     #[error(
         "FATAL: Data file was created with a Redis server configured to handle more than {db_count} databases (key in database {db} at offset {offset})"
     )]
@@ -67,13 +79,15 @@ fn presize_slots(ks: &Keyspace, hints: &[ResizeHint], file_bytes: usize) {
 }
 
 /// Inserts every key of the RDB in `data` into `ks`, calling `on_progress`
-/// with the bytes read so far every [`PROGRESS_INTERVAL_BYTES`]. Keys
-/// already present are replaced. On error the keys read so far stay loaded.
+/// with the bytes read so far every `opts.progress_interval_bytes` or
+/// [`PROGRESS_INTERVAL_KEYS`]; when it breaks, the load stops with
+/// [`LoadError::Interrupted`]. Keys already present are replaced. On error
+/// the keys read so far stay loaded.
 pub fn load_rdb(
     ks: &Keyspace,
     data: &[u8],
     opts: LoadOptions,
-    mut on_progress: impl FnMut(u64),
+    mut on_progress: impl FnMut(u64) -> ControlFlow<()>,
 ) -> Result<LoadStats, LoadError> {
     let mut reader = RdbReader::new(data)?;
     reader.set_verify_checksum(opts.verify_checksum);
@@ -81,7 +95,9 @@ pub fn load_rdb(
         rdb_version: reader.version(),
         ..LoadStats::default()
     };
-    let mut next_report = PROGRESS_INTERVAL_BYTES;
+    let interval_bytes = opts.progress_interval_bytes.max(1);
+    let mut next_report = interval_bytes;
+    let mut keys_since_report = 0;
     let mut hints_applied = 0;
     while let Some(item) = reader.next_item()? {
         if reader.resize_hints().len() > hints_applied {
@@ -110,9 +126,14 @@ pub fn load_rdb(
         if opts.key_delay_us > 0 {
             std::thread::sleep(std::time::Duration::from_micros(opts.key_delay_us));
         }
-        if reader.position() >= next_report {
-            on_progress(reader.position());
-            next_report = reader.position() + PROGRESS_INTERVAL_BYTES;
+        keys_since_report += 1;
+        if reader.position() >= next_report || keys_since_report >= PROGRESS_INTERVAL_KEYS {
+            let offset = reader.position();
+            if on_progress(offset).is_break() {
+                return Err(LoadError::Interrupted { offset });
+            }
+            next_report = offset + interval_bytes;
+            keys_since_report = 0;
         }
     }
     stats.end_offset = reader.position();
@@ -120,6 +141,7 @@ pub fn load_rdb(
         .aux_value(b"used-mem")
         .and_then(|v| std::str::from_utf8(v).ok())
         .and_then(|v| v.parse().ok());
-    on_progress(stats.end_offset);
+    // The load is complete: a stop asked for now changes nothing.
+    let _ = on_progress(stats.end_offset);
     Ok(stats)
 }

@@ -64,7 +64,7 @@ mod forkless;
 pub mod load;
 mod segment;
 
-pub use load::{load_rdb, LoadError, LoadOptions, LoadStats};
+pub use load::{load_rdb, LoadError, LoadOptions, LoadStats, PROGRESS_INTERVAL_BYTES};
 
 /// How the image is kept frozen while it is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

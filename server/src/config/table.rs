@@ -386,7 +386,8 @@ pub static DIRECTIVES: &[Directive] = &[
         int(1024, INT_MAX),
         "2097152",
         HIDDEN,
-    ),
+    )
+    .ours(),
     // Append only file.
     d("appendonly", Kind::Bool, "no", M).ours(),
     d(

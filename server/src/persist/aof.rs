@@ -957,7 +957,19 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     remove_stale_temp_files();
     let started = Instant::now();
     let files: Vec<String> = manifest.load_order().map(|f| f.name.clone()).collect();
+    let sizes: Vec<u64> = files
+        .iter()
+        .map(|n| fs::metadata(p.dir.join(n)).map_or(0, |m| m.len()))
+        .collect();
+    // INFO's loading_* fields, over all files (as Redis sums base and incrs).
+    super::rdb::begin_loading(shared, sizes.iter().sum());
+    let _loading = super::rdb::LoadingFields(shared);
+    let loaded_before_file = Cell::new(0u64);
     let mut replayer = Replayer::new(&shared.keyspace);
+    replayer.set_progress(Box::new(|offset| {
+        super::rdb::loading_progress(shared, loaded_before_file.get() + offset)
+    }));
+    replayer.set_item_delay(Duration::from_micros(super::rdb::key_load_delay_us(shared)));
     let mut total = 0u64;
     let mut base_size = 0u64;
     // Whether each file loaded whole carries ringkv checksums, so picking
@@ -965,11 +977,9 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     let mut checksummed: HashMap<String, bool> = HashMap::new();
     // Empty files after a file do not make it "not the last": a failed
     // log's successor can exist empty when the process died.
-    let non_empty: Vec<bool> = files
-        .iter()
-        .map(|n| fs::metadata(p.dir.join(n)).is_ok_and(|m| m.len() > 0))
-        .collect();
+    let non_empty: Vec<bool> = sizes.iter().map(|len| *len > 0).collect();
     for (i, name) in files.iter().enumerate() {
+        loaded_before_file.set(sizes[..i].iter().sum());
         let path = p.dir.join(name);
         let is_last = !non_empty[i + 1..].iter().any(|x| *x);
         let meta = fs::metadata(&path).map_err(|e| {
@@ -1050,6 +1060,7 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
         ThreadStats::bump(&t.dirty, ThreadStats::get(&replayer.stats.dirty));
     }
     drop(replayer);
+    drop(_loading);
 
     fs::create_dir_all(&p.dir)?;
     let mut changed = false;

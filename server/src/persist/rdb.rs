@@ -4,6 +4,7 @@
 //! engine's (`ringkv_engine::snapshot`).
 
 use std::fmt::Write;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::time::Instant;
@@ -56,6 +57,8 @@ pub struct RdbState {
     last_load_keys_loaded: AtomicU64,
     last_load_keys_expired: AtomicU64,
     loading: AtomicBool,
+    /// A load stopped half-way for a shutdown (see `loading_progress`).
+    load_interrupted: AtomicBool,
     inner: Mutex<Inner>,
 }
 
@@ -446,14 +449,7 @@ pub fn load_file(shared: &Shared, path: &Path) -> anyhow::Result<Option<LoadStat
     };
     let state = &shared.rdb;
     let started = Instant::now();
-    state.inner.lock().loading_info = Some(LoadingInfo {
-        start_unix_s: now_s(),
-        started,
-        total_bytes,
-        loaded_bytes: 0,
-        rdb_used_mem: 0,
-    });
-    state.loading.store(true, Ordering::Release);
+    begin_loading(shared, total_bytes);
     state.last_load_keys_loaded.store(0, Ordering::Relaxed);
     state.last_load_keys_expired.store(0, Ordering::Relaxed);
     let opts = {
@@ -462,23 +458,25 @@ pub fn load_file(shared: &Shared, path: &Path) -> anyhow::Result<Option<LoadStat
             verify_checksum: s.rdbchecksum,
             drop_expired: true,
             now_ms: ringkv_engine::clock::now_ms(),
-            key_delay_us: s
-                .get_one("key-load-delay")
-                .and_then(|v| v.parse::<i64>().ok())
-                .map_or(0, |v| v.max(0) as u64),
+            key_delay_us: key_load_delay_us_of(&s),
+            progress_interval_bytes: s
+                .get_one("loading-process-events-interval-bytes")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(snapshot::PROGRESS_INTERVAL_BYTES),
         }
     };
+    let mut logged_at = 0;
     let result = snapshot::load_rdb(&shared.keyspace, data, opts, |pos| {
-        if let Some(l) = state.inner.lock().loading_info.as_mut() {
-            l.loaded_bytes = pos;
+        if pos >= logged_at + snapshot::PROGRESS_INTERVAL_BYTES {
+            logged_at = pos;
+            tracing::info!(
+                "Loading RDB: {pos} of {total_bytes} bytes ({:.1}%)",
+                pos as f64 * 100.0 / total_bytes.max(1) as f64
+            );
         }
-        tracing::info!(
-            "Loading RDB: {pos} of {total_bytes} bytes ({:.1}%)",
-            pos as f64 * 100.0 / total_bytes.max(1) as f64
-        );
+        loading_progress(shared, pos)
     });
-    state.loading.store(false, Ordering::Release);
-    state.inner.lock().loading_info = None;
+    end_loading(shared);
     let stats = result.with_context(|| format!("loading {}", path.display()))?;
     state
         .last_load_keys_loaded
@@ -508,6 +506,66 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     load_file(shared, &path)
         .map(|_| ())
         .context("Fatal error loading the DB, check server logs. Exiting.")
+}
+
+/// Redis's hidden `key-load-delay`: µs to pause after each loaded key or
+/// replayed command (0: none), so that a test can watch a load.
+pub(crate) fn key_load_delay_us(shared: &Shared) -> u64 {
+    key_load_delay_us_of(&shared.config.read())
+}
+
+fn key_load_delay_us_of(s: &crate::config::Config) -> u64 {
+    s.get_one("key-load-delay")
+        .and_then(|v| v.parse::<i64>().ok())
+        .map_or(0, |v| v.max(0) as u64)
+}
+
+/// Clears the INFO `loading_*` fields when dropped, however the load ends.
+pub(crate) struct LoadingFields<'a>(pub &'a Shared);
+
+impl Drop for LoadingFields<'_> {
+    fn drop(&mut self) {
+        end_loading(self.0);
+    }
+}
+
+/// Starts the INFO `loading_*` fields for a load of `total_bytes`.
+pub(crate) fn begin_loading(shared: &Shared, total_bytes: u64) {
+    shared.rdb.inner.lock().loading_info = Some(LoadingInfo {
+        start_unix_s: now_s(),
+        started: Instant::now(),
+        total_bytes,
+        loaded_bytes: 0,
+        rdb_used_mem: 0,
+    });
+    shared.rdb.loading.store(true, Ordering::Release);
+}
+
+/// Records that `loaded_bytes` are loaded; breaks when the server is
+/// shutting down. Redis 7.0 exits at once, without saving, on a SIGTERM or
+/// SHUTDOWN during a load: the data on disk is the whole dataset, the
+/// memory only part of it.
+pub(crate) fn loading_progress(shared: &Shared, loaded_bytes: u64) -> ControlFlow<()> {
+    if let Some(l) = shared.rdb.inner.lock().loading_info.as_mut() {
+        l.loaded_bytes = loaded_bytes;
+    }
+    if shared.is_shutting_down() {
+        shared.rdb.request_shutdown_save(ShutdownSave::NoSave);
+        shared.rdb.load_interrupted.store(true, Ordering::Release);
+        return ControlFlow::Break(());
+    }
+    ControlFlow::Continue(())
+}
+
+pub(crate) fn end_loading(shared: &Shared) {
+    shared.rdb.loading.store(false, Ordering::Release);
+    shared.rdb.inner.lock().loading_info = None;
+}
+
+/// Whether a load stopped half-way because the server is shutting down
+/// (then the load's error is no failure: the server exits cleanly).
+pub fn load_was_interrupted(shared: &Shared) -> bool {
+    shared.rdb.load_interrupted.load(Ordering::Acquire)
 }
 
 /// DEBUG RELOAD: save, empty the keyspace, load the file back.
