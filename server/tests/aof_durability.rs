@@ -71,14 +71,14 @@ fn missing(c: &mut redis::Connection, acked: &[Vec<(u64, Instant)>]) -> Vec<(usi
 fn always_never_loses_an_acknowledged_write() {
     let mut rng = rand::thread_rng();
     for round in 0..4 {
-        // Each way a group is made durable: fdatasync from the writer one
-        // at a time, overlapped ring fdatasyncs, O_DIRECT|O_DSYNC writes, a
-        // write linked to a ring fdatasync.
+        // Each way a group is made durable: a write linked to a ring
+        // fdatasync, overlapped ring fdatasyncs, O_DIRECT|O_DSYNC writes,
+        // fdatasync(2) from the writer thread.
         let (mode, overlap) = [
             ("fdatasync", "1"),
             ("fdatasync", "4"),
             ("odirect", "1"),
-            ("linked", "1"),
+            ("fdatasync-inline", "1"),
         ][round % 4];
         let mut server = ringkv_aof(
             None,

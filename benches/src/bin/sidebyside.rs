@@ -1037,7 +1037,7 @@ fn persistence(ctx: &Ctx) -> anyhow::Result<Vec<Table>> {
 /// against itself: the measurement behind the defaults.
 fn always_variants(ctx: &Ctx, specs: &[BenchSpec]) -> anyhow::Result<Table> {
     const VARIANTS: [&[&str]; 4] = [
-        &["--aof-fsync-mode", "linked"],
+        &["--aof-fsync-mode", "fdatasync-inline"],
         &["--aof-fsync-mode", "odirect"],
         &["--aof-fsync-mode", "odsync"],
         &["--aof-fsync-overlap", "2"],
@@ -1098,7 +1098,7 @@ fn always_variants(ctx: &Ctx, specs: &[BenchSpec]) -> anyhow::Result<Table> {
         }
     }
     table.note = format!(
-        "{} alternating pairs of fresh ringkv servers (`--appendonly yes --appendfsync always`), one with the variant's directives, one with the defaults (the group written through the ring, then `fdatasync(2)` on the log writer thread). `linked`: the write linked to an io_uring fdatasync, which the kernel runs on an io-wq worker; `odirect`: one O_DIRECT+RWF_DSYNC write of the blocks a group touches; `odsync`: one buffered RWF_DSYNC write; overlap 2: a group's fdatasync may start while the previous one runs.",
+        "{} alternating pairs of fresh ringkv servers (`--appendonly yes --appendfsync always`), one with the variant's directives, one with the defaults (the group's write linked to an io_uring fdatasync, which the kernel runs on an io-wq worker). `fdatasync-inline`: the write through the ring, then `fdatasync(2)` called by the log writer thread itself; `odirect`: one O_DIRECT+RWF_DSYNC write of the blocks a group touches; `odsync`: one buffered RWF_DSYNC write; overlap 2: a group's fdatasync may start while the previous one runs.",
         ctx.pairs
     );
     Ok(table)

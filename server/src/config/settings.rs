@@ -49,8 +49,8 @@ pub enum AofFsyncMode {
     Odsync,
     /// `O_DIRECT` + `O_DSYNC` writes of whole blocks.
     Odirect,
-    /// The write linked to an io_uring `fdatasync` in one submission.
-    Linked,
+    /// The log writer thread calls `fdatasync(2)` after the ring's write.
+    FdatasyncInline,
 }
 
 /// `maxmemory-policy`.
@@ -345,7 +345,7 @@ impl Settings {
             aof_fsync_mode: match r.enum_name("aof-fsync-mode", AOF_FSYNC_MODES) {
                 "odsync" => AofFsyncMode::Odsync,
                 "odirect" => AofFsyncMode::Odirect,
-                "linked" => AofFsyncMode::Linked,
+                "fdatasync-inline" => AofFsyncMode::FdatasyncInline,
                 _ => AofFsyncMode::Fdatasync,
             },
             aof_fsync_overlap: r.u32("aof-fsync-overlap"),

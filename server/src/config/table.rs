@@ -221,7 +221,7 @@ pub const AOF_FSYNC_MODES: &[(&str, u32)] = &[
     ("fdatasync", 0),
     ("odsync", 1),
     ("odirect", 2),
-    ("linked", 3),
+    ("fdatasync-inline", 3),
 ];
 
 /// Every directive. Order is the order CONFIG GET patterns and CONFIG

@@ -556,8 +556,8 @@ fn ringkv_directives() {
     assert_eq!(config.metrics_port, 0);
     assert_eq!(config.io_threads, 3);
     assert!(config.load_warnings().is_empty());
-    let linked = from_args(&["--aof-fsync-mode", "linked"]).unwrap();
-    assert_eq!(linked.aof_fsync_mode, AofFsyncMode::Linked);
+    let inline = from_args(&["--aof-fsync-mode", "fdatasync-inline"]).unwrap();
+    assert_eq!(inline.aof_fsync_mode, AofFsyncMode::FdatasyncInline);
     let (_, _, reason) = directive_error(from_args(&["--io-backend", "kqueue"]).unwrap_err());
     assert_eq!(
         reason,

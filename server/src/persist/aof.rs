@@ -285,7 +285,7 @@ fn open_log(shared: &Shared, path: &Path) -> anyhow::Result<Arc<GroupCommitLog>>
             AofFsyncMode::Fdatasync => SyncMethod::Fdatasync,
             AofFsyncMode::Odsync => SyncMethod::DsyncWrite,
             AofFsyncMode::Odirect => SyncMethod::DirectDsyncWrite,
-            AofFsyncMode::Linked => SyncMethod::LinkedFdatasync,
+            AofFsyncMode::FdatasyncInline => SyncMethod::InlineFdatasync,
         },
         segment_prealloc_bytes: s.aof_segment_max_bytes.min(PREALLOC_STEP_MAX_BYTES),
         sync_interval: Duration::from_secs(1),

@@ -52,18 +52,17 @@ pub enum SyncPolicy {
 /// the disk; the fsync benchmark should settle it per machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SyncMethod {
-    /// `write`, then `fdatasync(2)` on the writer thread. Under io_uring
-    /// the write goes through the ring and the writer, idle until the
-    /// group is durable anyway, makes the sync call itself: the ring
-    /// could only run an `fdatasync` on an io-wq worker thread, and that
-    /// extra hand-off costs 70-200 µs per group on a busy core
-    /// (BENCHMARKS.md, "each way to make a group durable").
+    /// `write`, then `fdatasync` (linked in one submission under io_uring,
+    /// where the kernel runs the sync on an io-wq worker thread).
     #[default]
     Fdatasync,
-    /// Under io_uring: the write linked to an `IORING_OP_FSYNC` in one
-    /// submission, both run by the kernel (the sync on an io-wq worker).
-    /// Elsewhere the same as `Fdatasync`.
-    LinkedFdatasync,
+    /// Under io_uring: the write through the ring, then `fdatasync(2)`
+    /// called by the writer thread itself (idle until the group is durable
+    /// anyway), sparing the io-wq hand-off. Each group's sync is then
+    /// 70-200 µs shorter on a busy core, yet requests/s came out the same
+    /// (BENCHMARKS.md, "each way to make a group durable"). Elsewhere the
+    /// same as `Fdatasync`.
+    InlineFdatasync,
     /// One `write` with `RWF_DSYNC` (O_DSYNC semantics for that write only).
     DsyncWrite,
     /// One `O_DIRECT` write with `RWF_DSYNC` per group, of whole 4 KiB
@@ -79,8 +78,8 @@ pub enum SyncMethod {
 #[derive(Clone)]
 pub struct LogConfig {
     /// `Uring`: the writer thread owns an io_uring ring and submits each
-    /// group as a `write` (how it is then made durable: [`SyncMethod`];
-    /// overlapped syncs also go through the ring). `Epoll` (the fallback
+    /// group as a `write` linked to an `fdatasync` (see [`SyncMethod`] for
+    /// the other ways). `Epoll` (the fallback
     /// the network side names after its poller): plain `pwrite` and
     /// `fdatasync` syscalls. Resolve it with [`crate::backend::resolve`],
     /// like the network backend.

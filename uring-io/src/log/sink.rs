@@ -1,7 +1,7 @@
 //! How the writer thread gets a group onto the disk: through its own
-//! io_uring ring (a `write`, then `fdatasync(2)` from the writer thread, or
-//! in linked mode the write linked to a ring `fdatasync`), or with plain
-//! `pwrite` + `fdatasync` when io_uring is unavailable.
+//! io_uring ring (one `write` with a linked `fdatasync`, one syscall; or
+//! in inline mode the write, then `fdatasync(2)` from the writer thread),
+//! or with plain `pwrite` + `fdatasync` when io_uring is unavailable.
 
 use std::fs::File;
 use std::io;
@@ -64,7 +64,7 @@ pub(crate) fn new_sink(
     Ok(match backend {
         BackendKind::Uring => Box::new(UringSink::new(
             dsync_writes,
-            method == SyncMethod::LinkedFdatasync,
+            method != SyncMethod::InlineFdatasync,
             sync_overlap_max,
         )?),
         BackendKind::Epoll => Box::new(PwriteSink { dsync_writes }),
@@ -245,7 +245,7 @@ impl UringSink {
     }
 
     /// Submits `write` (with `sync`: `RWF_DSYNC`, or linked to an
-    /// `fdatasync` in linked mode, else nothing more) and waits for it;
+    /// `fdatasync` unless in inline mode) and waits for it;
     /// returns bytes written and the linked fsync's result. A short write
     /// breaks the link, so the fsync then reports ECANCELED.
     fn write_once(
@@ -435,7 +435,7 @@ mod tests {
             .unwrap();
         for method in [
             SyncMethod::Fdatasync,
-            SyncMethod::LinkedFdatasync,
+            SyncMethod::InlineFdatasync,
             SyncMethod::DsyncWrite,
         ] {
             let mut sink = new_sink(backend, method, 1).unwrap();
@@ -467,7 +467,7 @@ mod tests {
         for backend in [BackendKind::Epoll, BackendKind::Uring] {
             for method in [
                 SyncMethod::Fdatasync,
-                SyncMethod::LinkedFdatasync,
+                SyncMethod::InlineFdatasync,
                 SyncMethod::DsyncWrite,
             ] {
                 let mut sink = new_sink(backend, method, 1).unwrap();
