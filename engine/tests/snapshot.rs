@@ -241,16 +241,21 @@ fn a_keyspace_survives_save_and_load_in_both_modes() {
         assert_eq!(out.save.write.keys_written, 3001);
         let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
         let loaded = Keyspace::new(DBS);
-        let opts = LoadOptions {
-            key_delay_us: 0,
-            progress_interval_bytes: snapshot::PROGRESS_INTERVAL_BYTES,
-            verify_checksum: true,
-            drop_expired: true,
-            now_ms: ringkv_engine::clock::now_ms(),
-        };
+        let opts = load_options();
         let stats = load_rdb(&loaded, &data, opts, |_| ControlFlow::Continue(())).unwrap();
         assert_eq!(stats.keys_loaded, 3001, "{mode:?}");
         assert!(dataset_of(&ks) == dataset_of(&loaded), "{mode:?}");
+    }
+}
+
+/// What the server loads with by default (as of now, checksums on).
+fn load_options() -> LoadOptions {
+    LoadOptions {
+        key_delay_us: 0,
+        progress_interval_bytes: snapshot::PROGRESS_INTERVAL_BYTES,
+        verify_checksum: true,
+        drop_expired: true,
+        now_ms: ringkv_engine::clock::now_ms(),
     }
 }
 
@@ -264,13 +269,7 @@ fn load_drops_expired_keys_and_rejects_databases_out_of_range() {
     let dir = tempfile::tempdir().unwrap();
     snapshot::save_blocking(&ks, target(dir.path(), 0)).unwrap();
     let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
-    let opts = LoadOptions {
-        key_delay_us: 0,
-        progress_interval_bytes: snapshot::PROGRESS_INTERVAL_BYTES,
-        verify_checksum: true,
-        drop_expired: true,
-        now_ms: ringkv_engine::clock::now_ms(),
-    };
+    let opts = load_options();
     let loaded = Keyspace::new(DBS);
     let stats = load_rdb(&loaded, &data, opts, |_| ControlFlow::Continue(())).unwrap();
     assert_eq!((stats.keys_loaded, stats.keys_expired), (1, 1));
@@ -295,13 +294,7 @@ fn load_reports_progress_every_1024_keys_and_stops_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     snapshot::save_blocking(&ks, target(dir.path(), 0)).unwrap();
     let data = std::fs::read(dir.path().join("dump.rdb")).unwrap();
-    let opts = LoadOptions {
-        key_delay_us: 0,
-        progress_interval_bytes: snapshot::PROGRESS_INTERVAL_BYTES,
-        verify_checksum: true,
-        drop_expired: true,
-        now_ms: ringkv_engine::clock::now_ms(),
-    };
+    let opts = load_options();
     // A small file: only the key count triggers reports before the end.
     let mut offsets = Vec::new();
     load_rdb(&Keyspace::new(DBS), &data, opts, |at| {

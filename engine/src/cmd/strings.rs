@@ -210,53 +210,32 @@ fn set_generic(
     if opts.get && !get_generic(ctx, key) {
         return;
     }
+    let stored = |expire_at_ms| Entry {
+        value: Value::string(val),
+        expire_at_ms,
+    };
     if !(opts.nx || opts.xx || opts.keepttl) {
         // Nothing depends on the old value: one lookup does it all.
-        let expire_at_ms = expire.unwrap_or(NO_EXPIRY);
-        ctx.replace(
-            key,
-            Entry {
-                value: Value::string(val),
-                expire_at_ms,
-            },
-        );
-        return set_propagate_and_reply(ctx, args, opts, expire, replies);
-    }
-    let old_expire = ctx.peek(key).map(|e| e.expire_at_ms);
-    let found = old_expire.is_some();
-    if (opts.nx && found) || (opts.xx && !found) {
-        if !opts.get {
-            match replies {
-                SetReplies::OkNull => ctx.out.null(),
-                SetReplies::OneZero => ctx.out.int(0),
+        ctx.replace(key, stored(expire.unwrap_or(NO_EXPIRY)));
+    } else {
+        let old_expire = ctx.peek(key).map(|e| e.expire_at_ms);
+        let found = old_expire.is_some();
+        if (opts.nx && found) || (opts.xx && !found) {
+            if !opts.get {
+                match replies {
+                    SetReplies::OkNull => ctx.out.null(),
+                    SetReplies::OneZero => ctx.out.int(0),
+                }
             }
+            return;
         }
-        return;
+        let expire_at_ms = match (expire, opts.keepttl) {
+            (Some(ms), _) => ms,
+            (None, true) => old_expire.unwrap_or(NO_EXPIRY),
+            (None, false) => NO_EXPIRY,
+        };
+        ctx.insert(key, stored(expire_at_ms));
     }
-    let expire_at_ms = match (expire, opts.keepttl) {
-        (Some(ms), _) => ms,
-        (None, true) => old_expire.unwrap_or(NO_EXPIRY),
-        (None, false) => NO_EXPIRY,
-    };
-    ctx.insert(
-        key,
-        Entry {
-            value: Value::string(val),
-            expire_at_ms,
-        },
-    );
-    set_propagate_and_reply(ctx, args, opts, expire, replies);
-}
-
-/// What every SET form logs and answers once the value is stored.
-fn set_propagate_and_reply(
-    ctx: &mut ExecCtx<'_>,
-    args: &[&[u8]],
-    opts: &StringOpts<'_>,
-    expire: Option<u64>,
-    replies: SetReplies,
-) {
-    let (key, val) = (args[1], args[2]);
     if let Some(ms) = expire {
         let mut b = itoa_buf::Buf::new();
         ctx.propagate(&[b"SET", key, val, b"PXAT", b.format(ms as i64)]);
