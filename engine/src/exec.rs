@@ -330,10 +330,18 @@ impl<'k> ExecCtx<'k> {
         let now = self.now_ms;
         let db = self.db;
         let slot = self.slot(key);
-        let expired = slot
-            .db(db)
-            .and_then(|d| d.get(key))
-            .is_some_and(|e| e.is_expired(now));
+        let Some(d) = slot.db(db) else {
+            return false;
+        };
+        if d.volatile_len() == 0 {
+            // No key here has a TTL: spare the command a second lookup.
+            debug_assert!(
+                d.get(key).is_none_or(|e| !e.has_expiry()),
+                "the slot's volatile count missed a TTL"
+            );
+            return false;
+        }
+        let expired = d.get(key).is_some_and(|e| e.is_expired(now));
         if !expired {
             return false;
         }
