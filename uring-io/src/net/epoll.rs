@@ -6,6 +6,13 @@
 //! socket is readable until a read says `EAGAIN`, and keeps a ready queue of
 //! connections it stopped reading early (read budget, a resume after
 //! `pause_input` or output backpressure).
+//!
+//! Replies are written once per loop iteration, after every ready
+//! connection has been read and served (as Redis writes in beforeSleep):
+//! a loopback send wakes the peer from the sender's own context, and
+//! writing each reply as soon as it exists woke a client once per
+//! connection served, which cost a quarter of the loop's time at pipeline
+//! 16 under redis-benchmark.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
@@ -31,6 +38,8 @@ struct EpollConn {
     readable: bool,
     writable: bool,
     in_ready_queue: bool,
+    /// Listed in `EpollLoop::to_flush`.
+    flush_queued: bool,
 }
 
 fn token_of(id: ConnId) -> u64 {
@@ -53,6 +62,8 @@ struct EpollLoop<'a, H: Handler> {
     table: ConnTable<H::Conn, EpollConn>,
     touched: Vec<u32>,
     ready: VecDeque<ConnId>,
+    /// Connections with output to write at the end of this iteration.
+    to_flush: Vec<ConnId>,
     read_chunk: Box<[u8]>,
     /// Set while the listener is out of the epoll set after EMFILE & co.
     accept_resume_at: Option<Instant>,
@@ -91,6 +102,7 @@ pub(crate) fn run<H: Handler>(
         table: ConnTable::default(),
         touched: Vec::new(),
         ready: VecDeque::new(),
+        to_flush: Vec::new(),
         read_chunk: vec![0; READ_CHUNK_BYTES].into_boxed_slice(),
         accept_resume_at: None,
         next_tick_at: Instant::now() + cfg.tick,
@@ -127,8 +139,41 @@ impl<H: Handler> EpollLoop<'_, H> {
             self.serve_ready_queue();
             self.resume_accepting_if_due();
             self.tick_if_due();
+            self.flush_queued();
         }
         Ok(())
+    }
+
+    /// Writes what every listed connection has queued (see the module
+    /// comment), closing those that asked to close once flushed.
+    fn flush_queued(&mut self) {
+        let pause_bytes = self.cfg.output_pause_bytes;
+        let mut to_flush = std::mem::take(&mut self.to_flush);
+        for id in to_flush.drain(..) {
+            let Some(entry) = self.table.get_by_id(id) else {
+                continue; // closed since it was listed
+            };
+            entry.backend.flush_queued = false;
+            if let Err(e) = flush(entry) {
+                tracing::debug!("send to connection {id:?}: {e}");
+                self.close(id);
+                continue;
+            }
+            if entry.flushed_for_close() {
+                self.close(id);
+                continue;
+            }
+            // Input held back while the output was large may go on now:
+            // no new edge will say so.
+            if entry.backend.readable
+                && !entry.backend.in_ready_queue
+                && entry.wants_input(pause_bytes)
+            {
+                entry.backend.in_ready_queue = true;
+                self.ready.push_back(id);
+            }
+        }
+        self.to_flush = to_flush;
     }
 
     fn wait_timeout_ms(&self) -> i32 {
@@ -249,6 +294,7 @@ impl<H: Handler> EpollLoop<'_, H> {
             readable: true,
             writable: true,
             in_ready_queue: false,
+            flush_queued: false,
         };
         let id = self.table.insert(Entry::new(stream, state));
         let events = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
@@ -365,12 +411,12 @@ impl<H: Handler> EpollLoop<'_, H> {
             self.close(id);
             return;
         }
-        if let Err(e) = flush(entry) {
-            tracing::debug!("send to connection {id:?}: {e}");
-            self.close(id);
-            return;
-        }
-        if entry.flushed_for_close() {
+        if entry.unsent_bytes() > 0 && entry.backend.writable {
+            if !entry.backend.flush_queued {
+                entry.backend.flush_queued = true;
+                self.to_flush.push(id);
+            }
+        } else if entry.flushed_for_close() {
             self.close(id);
             return;
         }
