@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ringkv_testkit::resp::RawConn;
-use ringkv_testkit::{free_port, require_binary, start_ringkv, ServerProcess};
+use ringkv_testkit::{free_port, info_value, require_binary, start_ringkv, ServerProcess};
 
 const KEYS: usize = 2_000;
 
@@ -98,11 +98,9 @@ fn wait_loading(c: &mut RawConn) -> String {
     }
 }
 
-/// The value of `field` in an INFO reply.
+/// The numeric value of `field` in an INFO reply.
 fn info_field(info: &str, field: &str) -> Option<u64> {
-    info.lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.trim().parse().ok())
+    info_value(info, field).and_then(|v| v.parse().ok())
 }
 
 fn text(reply: Vec<u8>) -> String {

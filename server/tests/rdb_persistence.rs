@@ -112,11 +112,8 @@ impl Conn {
 
     fn info_field(&mut self, section: &str, field: &str) -> String {
         let info = self.text(&["INFO", section]);
-        let prefix = format!("{field}:");
-        info.lines()
-            .find_map(|l| l.strip_prefix(&prefix))
+        ringkv_testkit::info_value(&info, field)
             .unwrap_or_else(|| panic!("no {field} in INFO {section}:\n{info}"))
-            .trim()
             .to_string()
     }
 

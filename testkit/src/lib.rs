@@ -387,6 +387,13 @@ pub fn wait_for_line(reader: impl Read, needle: &str, timeout: Duration) -> bool
 
 /// Connects to a server on 127.0.0.1:`port` (retrying while it starts) and
 /// returns a raw RESP connection that hands back each reply's exact bytes.
+/// The value of `field` in an INFO reply (`field:value` lines), trimmed.
+pub fn info_value<'a>(info: &'a str, field: &str) -> Option<&'a str> {
+    info.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .map(str::trim)
+}
+
 pub fn connect_raw(port: u16) -> resp::RawConn {
     let deadline = Instant::now() + Duration::from_secs(10);
     let stream = loop {

@@ -961,35 +961,37 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
     remove_stale_temp_files();
     let started = Instant::now();
     let files: Vec<String> = manifest.load_order().map(|f| f.name.clone()).collect();
-    let sizes: Vec<u64> = files
+    let sizes = files
         .iter()
-        .map(|n| fs::metadata(p.dir.join(n)).map_or(0, |m| m.len()))
-        .collect();
+        .map(|name| {
+            fs::metadata(p.dir.join(name))
+                .map(|m| m.len())
+                .map_err(|e| {
+                    anyhow::anyhow!("Unable to obtain the AOF file {name} length. stat: {e}")
+                })
+        })
+        .collect::<anyhow::Result<Vec<u64>>>()?;
     // INFO's loading_* fields, over all files (as Redis sums base and incrs).
-    super::rdb::begin_loading(shared, sizes.iter().sum());
-    let _loading = super::rdb::LoadingFields(shared);
+    let loading = super::rdb::begin_loading(shared, sizes.iter().sum());
     let loaded_before_file = Cell::new(0u64);
     let mut replayer = Replayer::new(&shared.keyspace);
     replayer.set_progress(Box::new(|offset| {
         super::rdb::loading_progress(shared, loaded_before_file.get() + offset)
     }));
-    replayer.set_item_delay(Duration::from_micros(super::rdb::key_load_delay_us(shared)));
+    let delay_us = super::rdb::key_load_delay_us(&shared.config.read());
+    replayer.set_item_delay(Duration::from_micros(delay_us));
     let mut total = 0u64;
     let mut base_size = 0u64;
     // Whether each file loaded whole carries ringkv checksums, so picking
     // the incr file to append to need not read the last one again.
     let mut checksummed: HashMap<String, bool> = HashMap::new();
-    // Empty files after a file do not make it "not the last": a failed
-    // log's successor can exist empty when the process died.
-    let non_empty: Vec<bool> = sizes.iter().map(|len| *len > 0).collect();
     for (i, name) in files.iter().enumerate() {
         loaded_before_file.set(sizes[..i].iter().sum());
         let path = p.dir.join(name);
-        let is_last = !non_empty[i + 1..].iter().any(|x| *x);
-        let meta = fs::metadata(&path).map_err(|e| {
-            anyhow::anyhow!("Unable to obtain the AOF file {name} length. stat: {e}")
-        })?;
-        if meta.len() == 0 {
+        // Empty files after a file do not make it "not the last": a failed
+        // log's successor can exist empty when the process died.
+        let is_last = sizes[i + 1..].iter().all(|len| *len == 0);
+        if sizes[i] == 0 {
             continue;
         }
         let file_started = Instant::now();
@@ -1064,7 +1066,7 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
         ThreadStats::bump(&t.dirty, ThreadStats::get(&replayer.stats.dirty));
     }
     drop(replayer);
-    drop(_loading);
+    drop(loading);
 
     fs::create_dir_all(&p.dir)?;
     let mut changed = false;

@@ -449,7 +449,7 @@ pub fn load_file(shared: &Shared, path: &Path) -> anyhow::Result<Option<LoadStat
     };
     let state = &shared.rdb;
     let started = Instant::now();
-    begin_loading(shared, total_bytes);
+    let loading = begin_loading(shared, total_bytes);
     state.last_load_keys_loaded.store(0, Ordering::Relaxed);
     state.last_load_keys_expired.store(0, Ordering::Relaxed);
     let opts = {
@@ -458,7 +458,7 @@ pub fn load_file(shared: &Shared, path: &Path) -> anyhow::Result<Option<LoadStat
             verify_checksum: s.rdbchecksum,
             drop_expired: true,
             now_ms: ringkv_engine::clock::now_ms(),
-            key_delay_us: key_load_delay_us_of(&s),
+            key_delay_us: key_load_delay_us(&s),
             progress_interval_bytes: s
                 .get_one("loading-process-events-interval-bytes")
                 .and_then(|v| v.parse().ok())
@@ -476,7 +476,7 @@ pub fn load_file(shared: &Shared, path: &Path) -> anyhow::Result<Option<LoadStat
         }
         loading_progress(shared, pos)
     });
-    end_loading(shared);
+    drop(loading);
     let stats = result.with_context(|| format!("loading {}", path.display()))?;
     state
         .last_load_keys_loaded
@@ -510,27 +510,26 @@ pub fn load_at_startup(shared: &Shared) -> anyhow::Result<()> {
 
 /// Redis's hidden `key-load-delay`: µs to pause after each loaded key or
 /// replayed command (0: none), so that a test can watch a load.
-pub(crate) fn key_load_delay_us(shared: &Shared) -> u64 {
-    key_load_delay_us_of(&shared.config.read())
-}
-
-fn key_load_delay_us_of(s: &crate::config::Config) -> u64 {
+pub(crate) fn key_load_delay_us(s: &crate::config::Config) -> u64 {
     s.get_one("key-load-delay")
         .and_then(|v| v.parse::<i64>().ok())
         .map_or(0, |v| v.max(0) as u64)
 }
 
 /// Clears the INFO `loading_*` fields when dropped, however the load ends.
-pub(crate) struct LoadingFields<'a>(pub &'a Shared);
+pub(crate) struct LoadingFields<'a>(&'a Shared);
 
 impl Drop for LoadingFields<'_> {
     fn drop(&mut self) {
-        end_loading(self.0);
+        self.0.rdb.loading.store(false, Ordering::Release);
+        self.0.rdb.inner.lock().loading_info = None;
     }
 }
 
-/// Starts the INFO `loading_*` fields for a load of `total_bytes`.
-pub(crate) fn begin_loading(shared: &Shared, total_bytes: u64) {
+/// Starts the INFO `loading_*` fields for a load of `total_bytes`; they
+/// last as long as the returned guard.
+#[must_use]
+pub(crate) fn begin_loading(shared: &Shared, total_bytes: u64) -> LoadingFields<'_> {
     shared.rdb.inner.lock().loading_info = Some(LoadingInfo {
         start_unix_s: now_s(),
         started: Instant::now(),
@@ -539,6 +538,7 @@ pub(crate) fn begin_loading(shared: &Shared, total_bytes: u64) {
         rdb_used_mem: 0,
     });
     shared.rdb.loading.store(true, Ordering::Release);
+    LoadingFields(shared)
 }
 
 /// Records that `loaded_bytes` are loaded; breaks when the server is
@@ -555,11 +555,6 @@ pub(crate) fn loading_progress(shared: &Shared, loaded_bytes: u64) -> ControlFlo
         return ControlFlow::Break(());
     }
     ControlFlow::Continue(())
-}
-
-pub(crate) fn end_loading(shared: &Shared) {
-    shared.rdb.loading.store(false, Ordering::Release);
-    shared.rdb.inner.lock().loading_info = None;
 }
 
 /// Whether a load stopped half-way because the server is shutting down

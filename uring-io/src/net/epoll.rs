@@ -165,13 +165,7 @@ impl<H: Handler> EpollLoop<'_, H> {
             }
             // Input held back while the output was large may go on now:
             // no new edge will say so.
-            if entry.backend.readable
-                && !entry.backend.in_ready_queue
-                && entry.wants_input(pause_bytes)
-            {
-                entry.backend.in_ready_queue = true;
-                self.ready.push_back(id);
-            }
+            queue_read_if_wanted(&mut self.ready, id, entry, pause_bytes);
         }
         self.to_flush = to_flush;
     }
@@ -420,11 +414,7 @@ impl<H: Handler> EpollLoop<'_, H> {
             self.close(id);
             return;
         }
-        if entry.backend.readable && !entry.backend.in_ready_queue && entry.wants_input(pause_bytes)
-        {
-            entry.backend.in_ready_queue = true;
-            self.ready.push_back(id);
-        }
+        queue_read_if_wanted(&mut self.ready, id, entry, pause_bytes);
     }
 
     fn close(&mut self, id: ConnId) {
@@ -448,6 +438,23 @@ impl<H: Handler> EpollLoop<'_, H> {
             }
         }
         debug_assert_eq!(self.table.live_count(), 0);
+    }
+}
+
+/// Puts a connection with unread input in the ready queue (once) if it may
+/// read now: edge-triggered epoll will not report that input again.
+fn queue_read_if_wanted<C>(
+    ready: &mut VecDeque<ConnId>,
+    id: ConnId,
+    entry: &mut Entry<C, EpollConn>,
+    output_pause_bytes: usize,
+) {
+    if entry.backend.readable
+        && !entry.backend.in_ready_queue
+        && entry.wants_input(output_pause_bytes)
+    {
+        entry.backend.in_ready_queue = true;
+        ready.push_back(id);
     }
 }
 
