@@ -5,8 +5,9 @@
 //! Reply gating (`appendfsync always`): a write's reply may leave only once
 //! the AOF's durable LSN has passed its record. After a command that
 //! appended (its LSN is [`crate::persist::aof::last_append_lsn`]), the
-//! output it produced goes into the connection's held queue as an
-//! `(lsn, bytes)` segment; output of later commands joins the queue too
+//! output it and the rest of its input batch produced goes into the
+//! connection's held queue as one `(lsn, bytes)` segment, behind the
+//! batch's last record; output of later batches joins the queue too
 //! (replies stay in order) until it drains. The log wakes this thread when
 //! durability advances and [`WorkerHandler::wake`] releases what is due.
 //! A connection with nothing held never waits, so readers are not stuck
@@ -139,6 +140,13 @@ impl WorkerHandler {
             .store(ringkv_engine::clock::now_ms(), Ordering::Relaxed);
         std::mem::swap(conn.out.buffer_mut(), &mut io.output);
         let out_before = conn.out.len();
+        // Replies from the first one that must wait for the log (its command
+        // wrote, or earlier replies are still held) to the end of the batch
+        // are held as one piece behind the batch's last write, as Redis
+        // sends a whole event-loop turn's replies after one fsync: one
+        // allocation per batch, not per pipelined command.
+        let mut hold_from = (!conn.held.is_empty()).then_some(out_before);
+        let mut batch_lsn = 0;
         let mut pos = 0;
         while conn.client.blocked.is_none() && !conn.client.close_after_reply {
             let limits = Limits {
@@ -159,10 +167,12 @@ impl WorkerHandler {
                     };
                     process_command(&mut ctx, &args);
                     let lsn = crate::persist::aof::last_append_lsn();
-                    let wrote = lsn != lsn_before;
-                    if wrote || !conn.held.is_empty() {
-                        let bytes = conn.out.buffer_mut().split_off(out_start);
-                        hold(&mut conn.held, if wrote { lsn } else { 0 }, bytes);
+                    if lsn != lsn_before {
+                        debug_assert!(lsn > batch_lsn, "LSNs grow within a batch");
+                        batch_lsn = lsn;
+                    }
+                    if hold_from.is_none() && batch_lsn != 0 {
+                        hold_from = Some(out_start);
                     }
                     pos += consumed;
                 }
@@ -176,6 +186,16 @@ impl WorkerHandler {
                     pos = io.input.len();
                 }
             }
+        }
+        // Held replies count as output now: they leave in order, or the
+        // connection closes when the log fails.
+        shared
+            .stats
+            .total_net_output_bytes
+            .fetch_add((conn.out.len() - out_before) as u64, Ordering::Relaxed);
+        if let Some(start) = hold_from {
+            let bytes = conn.out.buffer_mut().split_off(start);
+            hold(&mut conn.held, batch_lsn, bytes);
         }
         shared
             .stats
@@ -197,10 +217,6 @@ impl WorkerHandler {
             }
         }
         io.pause_input = conn.client.blocked.is_some();
-        shared
-            .stats
-            .total_net_output_bytes
-            .fetch_add((conn.out.len() - out_before) as u64, Ordering::Relaxed);
         std::mem::swap(conn.out.buffer_mut(), &mut io.output);
         Self::release(shared, conn, io);
     }
