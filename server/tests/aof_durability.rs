@@ -13,11 +13,13 @@ use rand::Rng;
 
 const WRITERS: usize = 4;
 
-/// Runs writers until killed; returns, per writer, the acknowledged
-/// sequence numbers with their ack times.
+/// Runs writers, each sending `pipeline` SETs at a time, until killed;
+/// returns, per writer, the acknowledged sequence numbers with their ack
+/// times.
 fn write_until_killed(
     server: &mut ringkv_testkit::ServerProcess,
     kill_after: Duration,
+    pipeline: u64,
 ) -> (Vec<Vec<(u64, Instant)>>, Instant) {
     let stop = Arc::new(AtomicBool::new(false));
     let url = server.url();
@@ -30,15 +32,19 @@ fn write_until_killed(
                 let mut acked = Vec::new();
                 let mut i = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    let r: redis::RedisResult<()> = redis::cmd("SET")
-                        .arg(format!("w{t}:{i}"))
-                        .arg(i)
-                        .query(&mut c);
+                    // A pipeline's replies are held as one piece behind its
+                    // last write: none may arrive before all are durable.
+                    let mut pipe = redis::pipe();
+                    for j in i..i + pipeline {
+                        pipe.cmd("SET").arg(format!("w{t}:{j}")).arg(j).ignore();
+                    }
+                    let r: redis::RedisResult<()> = pipe.query(&mut c);
                     if r.is_err() {
                         break;
                     }
-                    acked.push((i, Instant::now()));
-                    i += 1;
+                    let at = Instant::now();
+                    acked.extend((i..i + pipeline).map(|j| (j, at)));
+                    i += pipeline;
                 }
                 acked
             })
@@ -91,8 +97,12 @@ fn always_never_loses_an_acknowledged_write() {
                 overlap,
             ],
         );
-        let (acked, _) =
-            write_until_killed(&mut server, Duration::from_millis(rng.gen_range(300..1200)));
+        let pipeline = if round % 2 == 1 { 8 } else { 1 };
+        let (acked, _) = write_until_killed(
+            &mut server,
+            Duration::from_millis(rng.gen_range(300..1200)),
+            pipeline,
+        );
         let total: usize = acked.iter().map(Vec::len).sum();
         assert!(total > 50, "round {round}: too few writes ({total})");
         let dir = take_dir(&mut server);
@@ -110,7 +120,7 @@ fn always_never_loses_an_acknowledged_write() {
 #[test]
 fn everysec_loses_at_most_about_a_second() {
     let mut server = ringkv_aof(None, &["--appendfsync", "everysec"]);
-    let (acked, killed_at) = write_until_killed(&mut server, Duration::from_millis(1500));
+    let (acked, killed_at) = write_until_killed(&mut server, Duration::from_millis(1500), 1);
     let total: usize = acked.iter().map(Vec::len).sum();
     assert!(total > 100, "too few writes ({total})");
     let dir = take_dir(&mut server);
@@ -123,4 +133,50 @@ fn everysec_loses_at_most_about_a_second() {
             killed_at.duration_since(*at)
         );
     }
+}
+
+#[test]
+fn always_sends_a_pipelined_batch_in_order_and_counts_it() {
+    let server = ringkv_aof(None, &["--appendfsync", "always"]);
+    let mut c = conn(&server);
+    // The counter and the size of the INFO reply that carried it (which is
+    // counted after its value was taken).
+    let output_bytes = |c: &mut redis::Connection| -> (u64, u64) {
+        let info: String = redis::cmd("INFO").arg("stats").query(c).unwrap();
+        let value = ringkv_testkit::info_value(&info, "total_net_output_bytes")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let reply_bytes = format!("${}\r\n{info}\r\n", info.len()).len() as u64;
+        (value, reply_bytes)
+    };
+    // Reads before the first write leave at once; everything from the first
+    // write on waits for the batch's last record, and nothing overtakes.
+    let mut batch = Vec::new();
+    for args in [
+        &["GET", "k"][..],
+        &["SET", "k", "1"],
+        &["GET", "k"],
+        &["INCR", "n"],
+        &["PING"],
+        &["INCR", "n"],
+        &["GET", "n"],
+    ] {
+        batch.extend(ringkv_testkit::resp::encode_command(args));
+    }
+    let expected: &[u8] = b"$-1\r\n+OK\r\n$1\r\n1\r\n:1\r\n+PONG\r\n:2\r\n$1\r\n2\r\n";
+    let (before, info_reply_bytes) = output_bytes(&mut c);
+    let mut raw = server.connect();
+    let reply = ringkv_testkit::raw_exchange(&mut raw, &batch, expected.len());
+    assert_eq!(
+        String::from_utf8_lossy(&reply),
+        String::from_utf8_lossy(expected)
+    );
+    let (after, _) = output_bytes(&mut c);
+    assert_eq!(
+        after - before,
+        info_reply_bytes + expected.len() as u64,
+        "total_net_output_bytes must count the held replies ({} bytes) and the INFO reply ({info_reply_bytes})",
+        expected.len()
+    );
 }
