@@ -237,6 +237,10 @@ impl WorkerHandler {
             };
             if let Some((conn, io)) = conns.get_mut(id) {
                 Self::unblock(conn);
+                self.shared
+                    .stats
+                    .total_net_output_bytes
+                    .fetch_add(d.reply.len() as u64, Ordering::Relaxed);
                 if d.lsn != 0 || !conn.held.is_empty() {
                     hold(&mut conn.held, d.lsn, d.reply);
                 } else {

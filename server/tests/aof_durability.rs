@@ -138,18 +138,7 @@ fn everysec_loses_at_most_about_a_second() {
 #[test]
 fn always_sends_a_pipelined_batch_in_order_and_counts_it() {
     let server = ringkv_aof(None, &["--appendfsync", "always"]);
-    let mut c = conn(&server);
-    // The counter and the size of the INFO reply that carried it (which is
-    // counted after its value was taken).
-    let output_bytes = |c: &mut redis::Connection| -> (u64, u64) {
-        let info: String = redis::cmd("INFO").arg("stats").query(c).unwrap();
-        let value = ringkv_testkit::info_value(&info, "total_net_output_bytes")
-            .unwrap()
-            .parse()
-            .unwrap();
-        let reply_bytes = format!("${}\r\n{info}\r\n", info.len()).len() as u64;
-        (value, reply_bytes)
-    };
+    let mut info = ringkv_testkit::connect_raw(server.port);
     // Reads before the first write leave at once; everything from the first
     // write on waits for the batch's last record, and nothing overtakes.
     let mut batch = Vec::new();
@@ -165,14 +154,14 @@ fn always_sends_a_pipelined_batch_in_order_and_counts_it() {
         batch.extend(ringkv_testkit::resp::encode_command(args));
     }
     let expected: &[u8] = b"$-1\r\n+OK\r\n$1\r\n1\r\n:1\r\n+PONG\r\n:2\r\n$1\r\n2\r\n";
-    let (before, info_reply_bytes) = output_bytes(&mut c);
+    let (before, info_reply_bytes) = ringkv_testkit::net_output_bytes(&mut info);
     let mut raw = server.connect();
     let reply = ringkv_testkit::raw_exchange(&mut raw, &batch, expected.len());
     assert_eq!(
         String::from_utf8_lossy(&reply),
         String::from_utf8_lossy(expected)
     );
-    let (after, _) = output_bytes(&mut c);
+    let (after, _) = ringkv_testkit::net_output_bytes(&mut info);
     assert_eq!(
         after - before,
         info_reply_bytes + expected.len() as u64,

@@ -160,3 +160,20 @@ fn swapdb_serves_waiters(server: ServerProcess) {
     read_exact_reply(&mut c, b"+OK\r\n:1\r\n+OK\r\n+QUEUED\r\n*1\r\n+OK\r\n");
     read_exact_reply(&mut waiter, b"*2\r\n$1\r\nj\r\n$1\r\nw\r\n");
 }
+
+#[test]
+fn a_served_waiters_reply_counts_as_output() {
+    let server = ringkv("uring");
+    let mut info = ringkv_testkit::connect_raw(server.port);
+    let mut waiter = server.connect();
+    waiter.write_all(b"BLPOP q 0\r\n").expect("write");
+    nothing_arrives(&mut waiter, Duration::from_millis(100));
+    let (before, info_reply_bytes) = ringkv_testkit::net_output_bytes(&mut info);
+    let mut pusher = server.connect();
+    pusher.write_all(b"RPUSH q v\r\n").expect("write");
+    read_exact_reply(&mut pusher, b":1\r\n");
+    let served = b"*2\r\n$1\r\nq\r\n$1\r\nv\r\n";
+    read_exact_reply(&mut waiter, served);
+    let (after, _) = ringkv_testkit::net_output_bytes(&mut info);
+    assert_eq!(after - before, info_reply_bytes + 4 + served.len() as u64);
+}

@@ -394,6 +394,19 @@ pub fn info_value<'a>(info: &'a str, field: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
+/// The server's `total_net_output_bytes`, read through `conn`, and the size
+/// of the INFO reply that carried it (the server counts that reply after
+/// taking the value): two readings differ by exactly the first reading's
+/// reply plus everything sent to other clients in between.
+pub fn net_output_bytes(conn: &mut resp::RawConn) -> (u64, u64) {
+    let reply = conn.call(&["INFO", "stats"]);
+    let text = String::from_utf8_lossy(&reply);
+    let value = info_value(&text, "total_net_output_bytes")
+        .and_then(|v| v.parse().ok())
+        .expect("INFO stats has total_net_output_bytes");
+    (value, reply.len() as u64)
+}
+
 pub fn connect_raw(port: u16) -> resp::RawConn {
     let deadline = Instant::now() + Duration::from_secs(10);
     let stream = loop {
