@@ -82,6 +82,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     let listener = bind_listener(&config)?;
     let local = listener.local_addr()?;
     let tick = Duration::from_millis(1000 / u64::from(config.hz.max(1)));
+    let idle_poll = Duration::from_micros(u64::from(config.io_idle_poll_us));
     apply_encoding_limits(&config);
     let shared = Arc::new(Shared::new(config, backend, threads));
     // Lets BGREWRITEAOF and CONFIG SET start rewrite threads (issue 5).
@@ -109,6 +110,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         let cfg = LoopConfig {
             backend,
             tick,
+            idle_poll,
             ..LoopConfig::default()
         };
         let handle = std::thread::Builder::new()

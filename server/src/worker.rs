@@ -378,6 +378,13 @@ impl Handler for WorkerHandler {
         shared.connected_clients.fetch_sub(1, Ordering::Relaxed);
     }
 
+    fn may_poll_idle(&self) -> bool {
+        // Held replies wait for the log writer, which (with the fsync's
+        // io-wq worker) needs this core: polling measured 0.68x requests/s
+        // under `appendfsync always` at pipeline 1.
+        self.held_conns.is_empty()
+    }
+
     fn should_stop(&self) -> bool {
         self.shared.is_shutting_down()
     }

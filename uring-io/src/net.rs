@@ -80,6 +80,14 @@ pub trait Handler {
     /// Polled after each batch of events: true makes the loop close every
     /// connection (calling `closed`) and return.
     fn should_stop(&self) -> bool;
+
+    /// Whether the loop may poll for [`LoopConfig::idle_poll`] before
+    /// sleeping. A handler waiting on work of another thread that shares
+    /// its core (replies held for the log writer's fsync) says no: polling
+    /// would take that thread's CPU.
+    fn may_poll_idle(&self) -> bool {
+        true
+    }
 }
 
 /// Access to a loop's connections from `wake` and `tick`. After either
@@ -97,6 +105,12 @@ pub struct LoopConfig {
     pub tick: Duration,
     /// Stop reading from a connection while more than this is waiting to be sent.
     pub output_pause_bytes: usize,
+    /// io_uring loop: after a batch, keep reaping without sleeping for up to
+    /// this long before blocking (when [`Handler::may_poll_idle`] agrees).
+    /// A client sending to a sleeping thread pays for waking it (an IPI,
+    /// a VM exit under virtualisation); one sending to a polling thread
+    /// does not. Zero turns it off.
+    pub idle_poll: Duration,
 }
 
 impl Default for LoopConfig {
@@ -105,6 +119,7 @@ impl Default for LoopConfig {
             backend: BackendKind::Epoll,
             tick: Duration::from_millis(100),
             output_pause_bytes: 1 << 20,
+            idle_poll: Duration::ZERO,
         }
     }
 }

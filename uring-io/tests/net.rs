@@ -163,6 +163,8 @@ impl Server {
             backend,
             tick: Duration::from_millis(20),
             output_pause_bytes,
+            // The io_uring loop polls before sleeping, as the server's does.
+            idle_poll: Duration::from_micros(30),
         };
         let mut wakers = Vec::new();
         let mut threads = Vec::new();

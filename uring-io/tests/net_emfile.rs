@@ -132,7 +132,7 @@ fn accept_backs_off_when_out_of_fds(backend: BackendKind) {
     let cfg = LoopConfig {
         backend,
         tick: Duration::from_millis(20),
-        output_pause_bytes: 1 << 20,
+        ..LoopConfig::default()
     };
     let wakers: Vec<Waker> = (0..LOOP_THREADS).map(|_| Waker::new().unwrap()).collect();
     // Fill the descriptor table up to a lowered limit before the loops

@@ -117,6 +117,9 @@ pub struct Settings {
     pub client_output_buffer_limits: [ClientOutputBufferLimit; 3],
     pub io_threads: u32,
     pub io_backend: IoBackend,
+    /// `io-idle-poll-us`: how long an io_uring io-thread keeps polling
+    /// after a batch before it sleeps.
+    pub io_idle_poll_us: u32,
     pub metrics_bind: String,
     /// 0 disables the metrics endpoint.
     pub metrics_port: u16,
@@ -291,6 +294,7 @@ impl Settings {
                 _ => Default::default(),
             },
             io_threads: r.u32("io-threads"),
+            io_idle_poll_us: r.u32("io-idle-poll-us"),
             io_backend: match r.enum_name("io-backend", IO_BACKENDS) {
                 "uring" => IoBackend::Uring,
                 "epoll" => IoBackend::Epoll,

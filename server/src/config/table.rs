@@ -266,6 +266,7 @@ pub static DIRECTIVES: &[Directive] = &[
     d("io-threads-do-reads", Kind::Bool, "no", I),
     // ringkv's own.
     d("io-backend", Kind::Enum(IO_BACKENDS), "auto", I).ours(),
+    d("io-idle-poll-us", int(0, 1000), "30", I).ours(),
     d("snapshot-mode", Kind::Enum(SNAPSHOT_MODES), "forkless", M).ours(),
     d(
         "aof-segment-max-bytes",

@@ -103,6 +103,7 @@ fn config_get_star_lists_redis_names_and_ours() {
     }
     for ours in [
         "io-backend",
+        "io-idle-poll-us",
         "snapshot-mode",
         "aof-segment-max-bytes",
         "aof-fsync-mode",
@@ -114,7 +115,7 @@ fn config_get_star_lists_redis_names_and_ours() {
     }
     // Hidden parameters only answer to their exact name.
     assert!(!names.contains("key-load-delay"));
-    assert_eq!(fixture().len() + 7, all.len());
+    assert_eq!(fixture().len() + 8, all.len());
     assert_eq!(
         config.get(&[b"key-load-delay"]),
         [("key-load-delay".to_string(), "0".to_string())]
