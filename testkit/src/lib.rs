@@ -385,8 +385,6 @@ pub fn wait_for_line(reader: impl Read, needle: &str, timeout: Duration) -> bool
     false
 }
 
-/// Connects to a server on 127.0.0.1:`port` (retrying while it starts) and
-/// returns a raw RESP connection that hands back each reply's exact bytes.
 /// The value of `field` in an INFO reply (`field:value` lines), trimmed.
 pub fn info_value<'a>(info: &'a str, field: &str) -> Option<&'a str> {
     info.lines()
@@ -407,6 +405,8 @@ pub fn net_output_bytes(conn: &mut resp::RawConn) -> (u64, u64) {
     (value, reply.len() as u64)
 }
 
+/// Connects to a server on 127.0.0.1:`port` (retrying while it starts) and
+/// returns a raw RESP connection that hands back each reply's exact bytes.
 pub fn connect_raw(port: u16) -> resp::RawConn {
     let deadline = Instant::now() + Duration::from_secs(10);
     let stream = loop {

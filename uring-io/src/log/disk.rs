@@ -78,10 +78,9 @@ const ZERO_CHUNK_BYTES: usize = 1 << 20;
 /// The source of every zero-fill write. One buffer for the process: a fresh
 /// one per step (a 1 MiB `calloc` is a fresh `mmap`) page-faulted inside
 /// the kernel's copy, which then zeroed the page-cache buffers again after
-/// each short copy — 10% of the core under `appendfsync always` at
-/// pipeline 16 (`perf`: `copy_folio_from_iter_atomic`, `__pi_memset`). Its
-/// pages are never written, so they all map the kernel's one zero page and
-/// the copy reads from cache.
+/// each short copy (`__pi_memset` under `folio_zero_new_buffers`: 4.9% of
+/// the core under `appendfsync always` at pipeline 16). Its pages are never
+/// written, so they all map the kernel's one zero page.
 fn zeros() -> &'static [u8] {
     static ZEROS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     ZEROS.get_or_init(|| vec![0u8; ZERO_CHUNK_BYTES])

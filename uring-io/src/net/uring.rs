@@ -219,11 +219,9 @@ impl<H: Handler> UringLoop<'_, H> {
     /// Submits and reaps without sleeping until a completion arrives
     /// (true) or [`LoopConfig::idle_poll`] passes (false). Only entering
     /// the kernel with GETEVENTS runs the deferred task work that turns a
-    /// ready socket into a completion, hence no pure userspace spin.
+    /// ready socket into a completion, hence no pure userspace spin. Every
+    /// pass submits what is queued, as the blocking wait does.
     fn poll_until_completion(&mut self) -> bool {
-        if !self.ring.completion().is_empty() {
-            return true;
-        }
         if !self.handler.may_poll_idle() {
             return false;
         }
