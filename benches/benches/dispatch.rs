@@ -87,6 +87,48 @@ fn dispatch(c: &mut Criterion) {
     g.finish();
 }
 
+/// redis-benchmark's collection writes on one large key: `ZADD myzset
+/// <rand> element:<rand>` and `SADD myset element:<rand>` over 100,000
+/// random values, i.e. mostly updates of a member already there.
+fn collections(c: &mut Criterion) {
+    let (zadd, sadd) = (spec(b"ZADD"), spec(b"SADD"));
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % 100_000
+    };
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = (0..200_000)
+        .map(|_| {
+            let score = format!("{:012}", next()).into_bytes();
+            let member = format!("element:{:012}", next()).into_bytes();
+            (score, member)
+        })
+        .collect();
+    let mut w = Worker::new();
+    for (score, member) in &pairs {
+        w.run(zadd, &[b"ZADD", b"myzset", score, member]);
+        w.run(sadd, &[b"SADD", b"myset", member]);
+    }
+    let mut g = c.benchmark_group("collections");
+    let mut i = 0usize;
+    g.bench_function("ZADD (100k-member sorted set)", |b| {
+        b.iter(|| {
+            i = (i + 1) % pairs.len();
+            let (score, member) = &pairs[i];
+            w.run(zadd, black_box(&[b"ZADD", b"myzset", score, member]))
+        })
+    });
+    g.bench_function("SADD (100k-member set)", |b| {
+        b.iter(|| {
+            i = (i + 1) % pairs.len();
+            w.run(sadd, black_box(&[b"SADD", b"myset", &pairs[i].1]))
+        })
+    });
+    g.finish();
+}
+
 fn propagation(c: &mut Criterion) {
     let mut prop = Propagation::default();
     let value = [b'x'; 64];
@@ -101,5 +143,5 @@ fn propagation(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, dispatch, propagation);
+criterion_group!(benches, dispatch, collections, propagation);
 criterion_main!(benches);

@@ -269,33 +269,36 @@ enum AddOutcome {
 }
 
 fn add_one(z: &mut ZSetValue, member: &[u8], score: f64, f: &AddFlags) -> AddOutcome {
-    let lim = limits();
-    match z.score(member) {
+    let mut outcome = AddOutcome::Skipped;
+    z.update_with(member, &limits(), |cur| match cur {
         Some(cur) => {
             if f.nx {
-                return AddOutcome::Skipped;
+                return None;
             }
             let new = if f.incr { cur + score } else { score };
             if new.is_nan() {
-                return AddOutcome::Nan;
+                outcome = AddOutcome::Nan;
+                return None;
             }
             if (f.lt && new >= cur) || (f.gt && new <= cur) {
-                return AddOutcome::Skipped;
+                return None;
             }
             if new == cur {
-                return AddOutcome::Unchanged(new);
+                outcome = AddOutcome::Unchanged(new);
+                return None;
             }
-            z.insert_with(member, new, &lim);
-            AddOutcome::Updated(new)
+            outcome = AddOutcome::Updated(new);
+            Some(new)
         }
         None => {
             if f.xx {
-                return AddOutcome::Skipped;
+                return None;
             }
-            z.insert_with(member, score, &lim);
-            AddOutcome::Added(score)
+            outcome = AddOutcome::Added(score);
+            Some(score)
         }
-    }
+    });
+    outcome
 }
 
 fn zadd_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], f: AddFlags, pairs_at: usize) {
@@ -346,7 +349,10 @@ fn zadd_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], f: AddFlags, pairs_at: us
     if added + updated > 0 {
         ctx.modified(key, (added + updated) as u64);
     }
-    remove_if_empty(ctx, key);
+    if !exists {
+        // Created above: gone again if nothing was added (INCR to NaN).
+        remove_if_empty(ctx, key);
+    }
     if nan {
         return ctx.out.error("ERR resulting score is not a number (NaN)");
     }
@@ -365,14 +371,20 @@ fn zadd(ctx: &mut ExecCtx<'_>, args: &[&[u8]]) {
     let mut i = 2;
     while i < args.len() {
         let a = args[i];
-        let flag = match a.to_ascii_lowercase().as_slice() {
-            b"nx" => &mut f.nx,
-            b"xx" => &mut f.xx,
-            b"gt" => &mut f.gt,
-            b"lt" => &mut f.lt,
-            b"ch" => &mut f.ch,
-            b"incr" => &mut f.incr,
-            _ => break,
+        let flag = if a.eq_ignore_ascii_case(b"nx") {
+            &mut f.nx
+        } else if a.eq_ignore_ascii_case(b"xx") {
+            &mut f.xx
+        } else if a.eq_ignore_ascii_case(b"gt") {
+            &mut f.gt
+        } else if a.eq_ignore_ascii_case(b"lt") {
+            &mut f.lt
+        } else if a.eq_ignore_ascii_case(b"ch") {
+            &mut f.ch
+        } else if a.eq_ignore_ascii_case(b"incr") {
+            &mut f.incr
+        } else {
+            break;
         };
         *flag = true;
         i += 1;

@@ -85,6 +85,10 @@ impl<V> IndexMap<V> {
         self.position(m).map(|i| &self.members[i].1)
     }
 
+    pub fn get_mut(&mut self, m: &[u8]) -> Option<&mut V> {
+        self.position(m).map(|i| &mut self.members[i].1)
+    }
+
     /// The entry at dense position `i`.
     pub fn entry_at(&self, i: usize) -> Option<(&[u8], &V)> {
         self.members.get(i).map(|(k, v)| (k.as_slice(), v))

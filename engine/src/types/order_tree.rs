@@ -177,30 +177,31 @@ impl OrderTree {
     }
 
     /// Removes the pair; false if it was not present.
+    ///
+    /// One walk from the root, uncounting the pair from every subtree on the
+    /// way: callers almost always know the pair is there (its score comes
+    /// from the member map). When it is not, a second walk puts the counts
+    /// back.
     pub fn remove(&mut self, member: &[u8], score: f64) -> bool {
-        let mut t = self.root;
-        while t != NIL {
-            let n = &self.nodes[t as usize];
-            match cmp_entry(score, member, n.score, &n.member) {
-                Ordering::Less => t = n.left,
-                Ordering::Greater => t = n.right,
-                Ordering::Equal => break,
-            }
-        }
-        if t == NIL {
-            return false;
-        }
-        let target = t;
-        // Found: walk the same path again, uncounting the node on the way.
+        // (parent, whether `t` is its left child)
         let mut parent = None;
         let mut t = self.root;
-        while t != target {
+        while t != NIL {
             let n = &mut self.nodes[t as usize];
+            let go_left = match cmp_entry(score, member, n.score, &n.member) {
+                Ordering::Less => true,
+                Ordering::Greater => false,
+                Ordering::Equal => break,
+            };
             n.size -= 1;
-            let go_left = cmp_entry(score, member, n.score, &n.member).is_lt();
             parent = Some((t, go_left));
             t = if go_left { n.left } else { n.right };
         }
+        if t == NIL {
+            self.recount_path(member, score);
+            return false;
+        }
+        let target = t;
         let (l, r) = (
             self.nodes[target as usize].left,
             self.nodes[target as usize].right,
@@ -215,6 +216,22 @@ impl OrderTree {
             self.free = Vec::new();
         }
         true
+    }
+
+    /// Undoes the uncounting of a [`remove`](Self::remove) that found
+    /// nothing: the walk for an absent pair ends at a leaf, and every node
+    /// on it lost one.
+    fn recount_path(&mut self, member: &[u8], score: f64) {
+        let mut t = self.root;
+        while t != NIL {
+            let n = &mut self.nodes[t as usize];
+            n.size += 1;
+            t = if cmp_entry(score, member, n.score, &n.member).is_lt() {
+                n.left
+            } else {
+                n.right
+            };
+        }
     }
 
     /// How many leading pairs satisfy `pred`, which must hold for a prefix.

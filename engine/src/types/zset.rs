@@ -186,6 +186,50 @@ impl ZSetValue {
         }
     }
 
+    /// Read-modify-write of `member`'s score with one member lookup on the
+    /// large encoding (ZADD's flags and INCR need the current score):
+    /// `decide` gets the current score (None if absent) and returns the new
+    /// one, or None to leave the set as it is. Returns the score before.
+    pub fn update_with(
+        &mut self,
+        member: &[u8],
+        limits: &Limits,
+        decide: impl FnOnce(Option<f64>) -> Option<f64>,
+    ) -> Option<f64> {
+        let ZSetValue::SkipList(r) = self else {
+            let cur = self.score(member);
+            if let Some(new) = decide(cur) {
+                debug_assert!(!new.is_nan());
+                if cur != Some(new) {
+                    self.insert_with(member, new, limits);
+                }
+            }
+            return cur;
+        };
+        let Ranked { scores, order } = &mut **r;
+        match scores.get_mut(member) {
+            Some(slot) => {
+                let cur = *slot;
+                if let Some(new) = decide(Some(cur)).filter(|&new| new != cur) {
+                    debug_assert!(!new.is_nan());
+                    *slot = new;
+                    let found = order.remove(member, cur);
+                    debug_assert!(found, "the order tree holds every member");
+                    order.insert(member, new);
+                }
+                Some(cur)
+            }
+            None => {
+                if let Some(new) = decide(None) {
+                    debug_assert!(!new.is_nan());
+                    scores.insert_value(member, new);
+                    order.insert(member, new);
+                }
+                None
+            }
+        }
+    }
+
     fn convert_to_skiplist(&mut self) {
         if let ZSetValue::Listpack(p, n) = self {
             let mut r = Ranked {
