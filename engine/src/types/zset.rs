@@ -352,6 +352,40 @@ mod tests {
     }
 
     #[test]
+    fn update_with_sees_the_current_score_in_both_encodings() {
+        let limits = Limits {
+            zset_max_listpack_entries: 2,
+            ..super::super::limits()
+        };
+        let mut z = ZSetValue::new();
+        for (i, m) in [&b"a"[..], b"b", b"c"].into_iter().enumerate() {
+            assert_eq!(
+                z.update_with(m, &limits, |cur| cur.or(Some(i as f64))),
+                None
+            );
+        }
+        assert_eq!(z.encoding(), "skiplist");
+        let mut z_small = ZSetValue::new();
+        z_small.update_with(b"a", &super::super::limits(), |_| Some(0.0));
+        for z in [&mut z, &mut z_small] {
+            // Declining leaves the set alone; the previous score comes back.
+            assert_eq!(z.update_with(b"a", &limits, |_| None), Some(0.0));
+            assert_eq!(
+                z.update_with(b"a", &limits, |cur| cur.map(|s| s + 10.0)),
+                Some(0.0)
+            );
+            assert_eq!(z.score(b"a"), Some(10.0));
+            assert_eq!(
+                z.iter().last().map(|(m, _)| m.to_vec()),
+                Some(b"a".to_vec())
+            );
+            assert_eq!(z.update_with(b"zz", &limits, |_| None), None);
+            assert_eq!(z.score(b"zz"), None);
+        }
+        assert_eq!(z.rank(b"a"), Some(2));
+    }
+
+    #[test]
     fn converts_at_thresholds() {
         let limits = Limits {
             zset_max_listpack_entries: 3,
