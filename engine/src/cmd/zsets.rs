@@ -350,7 +350,7 @@ fn zadd_generic(ctx: &mut ExecCtx<'_>, args: &[&[u8]], f: AddFlags, pairs_at: us
         ctx.modified(key, (added + updated) as u64);
     }
     if !exists {
-        // Created above: gone again if nothing was added (INCR to NaN).
+        // Created above: removed again if nothing went in.
         remove_if_empty(ctx, key);
     }
     if nan {
