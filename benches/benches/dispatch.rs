@@ -5,6 +5,8 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use ringkv_engine::command::{lowercase_name, CommandSpec, EngineFn};
 use ringkv_engine::exec::{ExecCtx, Locks, Propagation};
 use ringkv_engine::reply::Protocol;
@@ -92,17 +94,11 @@ fn dispatch(c: &mut Criterion) {
 /// random values, i.e. mostly updates of a member already there.
 fn collections(c: &mut Criterion) {
     let (zadd, sadd) = (spec(b"ZADD"), spec(b"SADD"));
-    let mut rng = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        rng % 100_000
-    };
+    let mut rng = StdRng::seed_from_u64(7);
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = (0..200_000)
         .map(|_| {
-            let score = format!("{:012}", next()).into_bytes();
-            let member = format!("element:{:012}", next()).into_bytes();
+            let score = format!("{:012}", rng.gen_range(0..100_000)).into_bytes();
+            let member = format!("element:{:012}", rng.gen_range(0..100_000)).into_bytes();
             (score, member)
         })
         .collect();

@@ -79,12 +79,9 @@ const ZERO_CHUNK_BYTES: usize = 1 << 20;
 /// one per step (a 1 MiB `calloc` is a fresh `mmap`) page-faulted inside
 /// the kernel's copy, which then zeroed the page-cache buffers again after
 /// each short copy (`__pi_memset` under `folio_zero_new_buffers`: 4.9% of
-/// the core under `appendfsync always` at pipeline 16). Its pages are never
-/// written, so they all map the kernel's one zero page.
-fn zeros() -> &'static [u8] {
-    static ZEROS: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    ZEROS.get_or_init(|| vec![0u8; ZERO_CHUNK_BYTES])
-}
+/// the core under `appendfsync always` at pipeline 16). It lives in `.bss`
+/// and is never written, so its pages all map the kernel's one zero page.
+static ZEROS: [u8; ZERO_CHUNK_BYTES] = [0; ZERO_CHUNK_BYTES];
 
 /// The real filesystem; groups go through io_uring or `pwrite`.
 pub(crate) struct FsDisk {
@@ -216,7 +213,7 @@ impl LogDisk for FsDisk {
 
     fn zero_fill(&mut self, seg: SegmentId, from: u64, to: u64) -> io::Result<()> {
         let file = self.file(seg)?;
-        let zeros = zeros();
+        let zeros = &ZEROS[..];
         let mut offset = from;
         while offset < to {
             let len = usize::try_from(to - offset)
